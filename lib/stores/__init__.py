@@ -1,0 +1,23 @@
+"""Stores of plain files: where request and result files live (a local folder, or a Hub dataset repo).
+
+``open_store`` turns a location string into a store: a folder path, or ``hub:org/name`` (Hub dataset
+repo, see ``lib.stores.hub`` when available).
+"""
+
+from __future__ import annotations
+
+from lib.stores.base import FileInfo, FileStore, StoreError, StoreWriteError
+from lib.stores.local import LocalFileStore
+
+
+def open_store(location: str) -> FileStore:
+    """A store for a location: ``hub:org/name`` for a Hub dataset repo, else a local folder."""
+    text = str(location).strip()
+    if text.startswith("hub:"):
+        from lib.stores.hub import HubFileStore  # imported lazily: only Hub deployments need it
+
+        return HubFileStore(text[len("hub:") :])
+    return LocalFileStore(text)
+
+
+__all__ = ["FileInfo", "FileStore", "LocalFileStore", "StoreError", "StoreWriteError", "open_store"]

@@ -1,0 +1,92 @@
+"""The interface every store implements: list, read, write whole files, create exclusively.
+
+Paths are POSIX-style and relative to the store's root. ``safe_relpath`` is the one gate through
+which a path built from user input (a model id, say) may pass; it refuses anything that could leave
+the root.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+_SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]*$")
+MAX_PATH_LENGTH = 512
+
+
+class StoreError(RuntimeError):
+    """A store cannot be read (missing folder, unreachable repo, revoked token)."""
+
+
+class StoreWriteError(StoreError):
+    """A write was refused or failed; nothing was half-written."""
+
+
+class UnsafePathError(ValueError):
+    """A path built from input would escape the store or uses characters we do not allow."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file of a store: its relative path and what tells us whether it changed."""
+
+    path: str
+    size: int
+    version: str  # mtime_ns locally, blob id on the Hub: equal versions mean equal content
+
+
+class FileStore(Protocol):
+    """A folder of files, local or remote."""
+
+    location: str
+
+    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
+        """Every file below the root whose name ends with one of ``suffixes``, recursively."""
+        ...
+
+    def read_bytes(self, path: str) -> bytes:
+        """A file's content; FileNotFoundError when it is gone."""
+        ...
+
+    def version(self, path: str) -> str | None:
+        """The file's current version, or None when it does not exist."""
+        ...
+
+    def write_bytes(self, path: str, data: bytes, message: str = "") -> None:
+        """Write a whole file atomically (replaces an existing one)."""
+        ...
+
+    def create_exclusive(self, path: str, data: bytes, message: str = "") -> bool:
+        """Create a file only if it does not exist; True when this call created it."""
+        ...
+
+    def replace_if_unchanged(self, path: str, data: bytes, version: str, message: str = "") -> bool:
+        """Replace a file only if it is still at ``version``; True when this call replaced it."""
+        ...
+
+    def delete(self, path: str, message: str = "") -> None:
+        """Remove a file (no error when it is already gone)."""
+        ...
+
+    def local_path(self, path: str) -> str | None:
+        """A filesystem path for the file when the store has one (a folder or a cache), else None."""
+        ...
+
+
+def safe_relpath(*segments: str) -> str:
+    """Join path segments after checking each one; raises UnsafePathError for hostile input.
+
+    Each segment must start with a letter or digit and hold only letters, digits and ``._+=@-``: no
+    ``..``, no separators, no control characters, no absolute paths.
+    """
+    cleaned: list[str] = []
+    for segment in segments:
+        for part in str(segment).split("/"):
+            if not _SEGMENT_RE.match(part) or part in (".", "..") or ".." in part:
+                raise UnsafePathError(f"unsafe path segment {part!r}")
+            cleaned.append(part)
+    joined = "/".join(cleaned)
+    if not joined or len(joined) > MAX_PATH_LENGTH:
+        raise UnsafePathError("path is empty or too long")
+    return joined

@@ -1,0 +1,122 @@
+"""A store that is a folder on this machine. Writes go to a temporary file and are renamed in place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from lib.stores.base import FileInfo, StoreError, StoreWriteError, UnsafePathError
+
+
+class LocalFileStore:
+    """Files below ``root``. Relative paths use '/', whatever the platform."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.location = str(self.root)
+
+    def _abs(self, path: str) -> Path:
+        target = (self.root / path).resolve()
+        if target != self.root and self.root not in target.parents:
+            raise UnsafePathError(f"path {path!r} leaves the store")
+        return target
+
+    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
+        if not self.root.is_dir():
+            raise StoreError(f"store folder {self.root} does not exist")
+        found: list[FileInfo] = []
+        stack = [self.root]
+        root_len = len(str(self.root)) + 1
+        while stack:
+            folder = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue  # temporary files of atomic writes, .git, caches
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    rel = entry.path[root_len:].replace(os.sep, "/")
+                    found.append(FileInfo(rel, st.st_size, f"{st.st_mtime_ns}:{st.st_size}"))
+        found.sort(key=lambda f: f.path)
+        return found
+
+    def read_bytes(self, path: str) -> bytes:
+        return self._abs(path).read_bytes()
+
+    def version(self, path: str) -> str | None:
+        """The file's current version, or None when it does not exist."""
+        try:
+            st = self._abs(path).stat()
+        except FileNotFoundError:
+            return None
+        return f"{st.st_mtime_ns}:{st.st_size}"
+
+    def _write_temp(self, target: Path, data: bytes) -> str:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return tmp
+
+    def write_bytes(self, path: str, data: bytes, message: str = "") -> None:
+        target = self._abs(path)
+        try:
+            tmp = self._write_temp(target, data)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise StoreWriteError(f"cannot write {path} in {self.root}: {exc}") from exc
+
+    def create_exclusive(self, path: str, data: bytes, message: str = "") -> bool:
+        target = self._abs(path)
+        try:
+            tmp = self._write_temp(target, data)
+        except OSError as exc:
+            raise StoreWriteError(f"cannot write {path} in {self.root}: {exc}") from exc
+        try:
+            os.link(tmp, target)  # atomic: fails when the target exists
+            return True
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StoreWriteError(f"cannot create {path} in {self.root}: {exc}") from exc
+        finally:
+            os.unlink(tmp)
+
+    def replace_if_unchanged(self, path: str, data: bytes, version: str, message: str = "") -> bool:
+        """Compare-and-swap through a lock file, so two writers cannot both win."""
+        target = self._abs(path)
+        lock = target.with_name(f".{target.name}.lock")
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        try:
+            os.close(fd)
+            if self.version(path) != version:
+                return False
+            self.write_bytes(path, data, message)
+            return True
+        finally:
+            os.unlink(lock)
+
+    def delete(self, path: str, message: str = "") -> None:
+        try:
+            self._abs(path).unlink()
+        except FileNotFoundError:
+            pass
+
+    def local_path(self, path: str) -> str | None:
+        return str(self._abs(path))
