@@ -124,6 +124,8 @@ class Evaluation:
     step: int | None = None
     tokens: float | None = None
     request_file: str = ""
+    weight_type: str = ""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     provenance: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 

@@ -1,18 +1,20 @@
 """Stores of plain files: where request and result files live (a local folder, or a Hub dataset repo).
 
 ``open_store`` turns a location string into a store: a folder path, or ``hub:org/name`` (Hub dataset
-repo, see ``lib.stores.hub`` when available).
+repo, see ``lib.stores.hub``), or an empty string for "no store" (results without a queue).
 """
 
 from __future__ import annotations
 
 from lib.stores.base import FileInfo, FileStore, StoreError, StoreWriteError
-from lib.stores.local import LocalFileStore
+from lib.stores.local import EmptyStore, LocalFileStore
 
 
 def open_store(location: str) -> FileStore:
     """A store for a location: ``hub:org/name`` for a Hub dataset repo, else a local folder."""
     text = str(location).strip()
+    if not text:
+        return EmptyStore()
     if text.startswith("hub:"):
         from lib.stores.hub import HubFileStore  # imported lazily: only Hub deployments need it
 
@@ -20,4 +22,12 @@ def open_store(location: str) -> FileStore:
     return LocalFileStore(text)
 
 
-__all__ = ["FileInfo", "FileStore", "LocalFileStore", "StoreError", "StoreWriteError", "open_store"]
+__all__ = [
+    "EmptyStore",
+    "FileInfo",
+    "FileStore",
+    "LocalFileStore",
+    "StoreError",
+    "StoreWriteError",
+    "open_store",
+]

@@ -120,3 +120,17 @@ class LocalFileStore:
 
     def local_path(self, path: str) -> str | None:
         return str(self._abs(path))
+
+
+class EmptyStore(LocalFileStore):
+    """No store at all: lists nothing and refuses writes (a results folder read without a queue)."""
+
+    def __init__(self) -> None:
+        self.root = Path("/nonexistent-empty-store")
+        self.location = ""
+
+    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
+        return []
+
+    def _write_temp(self, target: Path, data: bytes) -> str:
+        raise StoreWriteError("no store is configured for writing")

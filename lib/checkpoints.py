@@ -1,0 +1,540 @@
+"""Trainings and checkpoints: revision parsing, best checkpoint per training, smoothing, gaps.
+
+A *training* is the model a family of checkpoints belongs to; a *checkpoint* is one revision of it,
+placed on the training's axis by its ``step`` (and, when the name says so, its ``tokens``).
+
+This module is pure: it takes strings, records and pandas frames and returns values and frames. It must
+not read files, open DuckDB, touch the network or import Streamlit; the index, the command line and the
+Checkpoints page feed it.
+
+Conventions kept here, because users compare them with their training libraries:
+
+- direction comes from the data (lm-eval's ``higher_is_better``), else from the metric's name
+  (``lib.records.default_higher_is_better``: ``ppl`` and friends are lower-is-better);
+- the best checkpoint is chosen by a strict comparison in step order, so a tie keeps the earliest step;
+- evaluations with a different n-shot, chat template or ``limit`` are separate series, never merged.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lib.records import Evaluation, default_higher_is_better
+
+# The columns that split one training into separate series (the evaluation setting).
+SETTING_COLUMNS = ("n_shot", "chat_template", "limit")
+SERIES_KEYS = ("training", *SETTING_COLUMNS)
+FRAME_COLUMNS = (
+    "training",
+    "revision",
+    "step",
+    "tokens",
+    "value",
+    "stderr",
+    "higher_is_better",
+    "n_shot",
+    "chat_template",
+    "limit",
+)
+# An interval this many times larger than both its neighbours is a missing stretch (see find_gaps).
+GAP_FACTOR = 2.5
+
+_TOKEN_UNITS = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
+_NUMBER = r"\d+(?:\.\d+)?"
+_UNIT = r"[KMBTkmbt]"
+# Built-in schemes, tried in order with fullmatch (never search: 'stepfather' must not parse).
+_BUILTIN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # OLMo 2: stage1-step1000-tokens5B, stage2-ingredient1-step1000-tokens5B; OLMo: step1000-tokens4B
+    (
+        "olmo",
+        re.compile(
+            rf"(?:(?P<stage>stage\d+(?:-ingredient\d+)?)-)?step(?P<step>\d+)"
+            rf"-tokens(?P<tokens>{_NUMBER})(?P<unit>{_UNIT})?"
+        ),
+    ),
+    # FineWeb ablations: step-001000-2BT (2 billion tokens)
+    ("fineweb", re.compile(rf"step-(?P<step>\d+)-(?P<tokens>{_NUMBER})(?P<unit>{_UNIT})T")),
+    # Pythia: step143000 (and OLMo 2 stage prefixes without tokens)
+    ("pythia", re.compile(r"(?:(?P<stage>stage\d+(?:-ingredient\d+)?)-)?step(?P<step>\d+)")),
+    # DeepSpeed / Megatron: global_step500
+    ("deepspeed", re.compile(r"global_step(?P<step>\d+)")),
+    # Hugging Face Trainer: checkpoint-500
+    ("trainer", re.compile(r"checkpoint-(?P<step>\d+)")),
+)
+_MAX_STEP = 10**12  # a revision with a longer number is a sha fragment or a date, not a step
+
+
+@dataclass(frozen=True)
+class CheckpointId:
+    """Where one evaluated revision sits in its training.
+
+    ``training`` names the run (normally the model id), ``step`` is the optimizer step, ``tokens`` the
+    number of training tokens seen when the name says so, ``stage`` the OLMo 2 style stage prefix, and
+    ``label`` a short human text for tables and hovers ("step 1000 · 4B tokens").
+    """
+
+    training: str
+    step: int
+    tokens: float | None
+    stage: str | None
+    label: str
+
+
+def parse_tokens(text: str | float | int | None, unit: str | None = None) -> float | None:
+    """A token count from '4', '4B', '2.5T', ('4', 'B'), 4e9; None when it is not a count.
+
+    Units: K (1e3), M (1e6), B or G (1e9), T (1e12), case-insensitive. Negative counts are refused.
+    """
+    if text is None or isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        return float(text) if math.isfinite(text) and text >= 0 else None
+    match = re.fullmatch(rf"\s*({_NUMBER})\s*({_UNIT}|[gG])?\s*", str(text))
+    if match is None:
+        return None
+    letter = (unit or match.group(2) or "").upper()
+    if letter not in _TOKEN_UNITS or (unit and match.group(2)):
+        return None
+    return float(match.group(1)) * _TOKEN_UNITS[letter]
+
+
+def format_tokens(tokens: float | None) -> str:
+    """4e9 -> '4B', 2.5e12 -> '2.5T', 1234 -> '1234'; '' for None."""
+    if tokens is None or (isinstance(tokens, float) and math.isnan(tokens)):
+        return ""
+    for letter, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if tokens >= size:
+            return f"{tokens / size:.4g}{letter}"
+    return f"{tokens:.4g}"
+
+
+def checkpoint_label(step: int, tokens: float | None = None, stage: str | None = None) -> str:
+    """The short text a table or hover shows for a checkpoint."""
+    parts = [stage] if stage else []
+    parts.append(f"step {step}")
+    if tokens is not None:
+        parts.append(f"{format_tokens(tokens)} tokens")
+    return " · ".join(parts)
+
+
+def parse_revision(revision: str, patterns: Sequence[str] = ()) -> tuple[int, float | None, str | None] | None:
+    """(step, tokens, stage) of a checkpoint revision name, or None when it names no checkpoint.
+
+    ``patterns`` (the definition file's ``checkpoints.revision_patterns``) are tried first; each is a
+    regex matched against the whole name with a named group ``step`` and optional ``tokens``, ``unit``
+    and ``stage``. Then the built-in schemes. Matching is whole-name, so 'stepfather', 'steps100',
+    'main', 'v1.0' and commit shas never parse.
+    """
+    text = (revision or "").strip()
+    if not text:
+        return None
+    compiled = [re.compile(p) for p in patterns] + [p for _, p in _BUILTIN_PATTERNS]
+    for pattern in compiled:
+        match = pattern.fullmatch(text)
+        if match is not None:
+            parsed = _from_match(match)
+            if parsed is not None:
+                return parsed
+    return None
+
+
+def _from_match(match: re.Match[str]) -> tuple[int, float | None, str | None] | None:
+    groups = match.groupdict()
+    step_text = groups.get("step") or ""
+    if not step_text.isdigit() or int(step_text) >= _MAX_STEP:
+        return None
+    tokens = None
+    if groups.get("tokens"):
+        tokens = parse_tokens(groups["tokens"], groups.get("unit"))
+        if tokens is None:
+            return None
+    return int(step_text), tokens, groups.get("stage") or None
+
+
+def parse_checkpoint(model: str, revision: str, patterns: tuple[str, ...] = ()) -> CheckpointId | None:
+    """The checkpoint a (model, revision) pair names, or None when it names none.
+
+    The revision is read first (the training is then the model id, with a later OLMo 2 stage such as
+    'stage2-ingredient1' appended as ``model@stage``, because its steps restart from zero). When the
+    revision names no checkpoint and the model is clearly a local folder (an absolute or relative path
+    with more than one '/', so never a Hub 'org/name' id) whose last part is a checkpoint
+    ('/runs/exp1/checkpoint-500'), the training is the parent folder.
+    """
+    parsed = parse_revision(revision, patterns)
+    training = (model or "").strip()
+    if parsed is None:
+        parsed, training = _parse_model_path(training, patterns)
+    if parsed is None or not training:
+        return None
+    step, tokens, stage = parsed
+    if stage and not re.fullmatch(r"stage1", stage):
+        training = f"{training}@{stage}"
+    return CheckpointId(training, step, tokens, stage, checkpoint_label(step, tokens, stage))
+
+
+def _parse_model_path(model: str, patterns: Sequence[str]) -> tuple[tuple | None, str]:
+    is_folder = model.startswith(("/", "./", "../", "~")) or model.count("/") >= 2
+    if not is_folder:
+        return None, model
+    parent, _, last = model.rstrip("/").rpartition("/")
+    if not parent or not last:
+        return None, model
+    return parse_revision(last, patterns), parent
+
+
+def checkpoint_from_fields(
+    training: str | None, step: object, tokens: object = None, stage: str | None = None
+) -> CheckpointId | None:
+    """A checkpoint from explicit fields of a request or result (they win over the revision name).
+
+    ``step`` must be a non-negative integer (an int, an integral float or a digit string); ``tokens``
+    a count or a text such as '4B'. None when the training or the step is missing or invalid.
+    """
+    name = (training or "").strip()
+    number = _as_step(step)
+    if not name or number is None:
+        return None
+    count = parse_tokens(tokens) if tokens is not None and tokens != "" else None
+    return CheckpointId(name, number, count, stage, checkpoint_label(number, count, stage))
+
+
+def _as_step(value: object) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return int(value.strip()) if value.strip().isdigit() else None
+    try:
+        number = float(value)  # int, float, numpy scalars
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number) or number < 0 or number != int(number):
+        return None
+    return int(number)
+
+
+def resolve_checkpoint(
+    model: str,
+    revision: str,
+    training: str | None = None,
+    step: object = None,
+    tokens: object = None,
+    patterns: tuple[str, ...] = (),
+) -> CheckpointId | None:
+    """Explicit fields first, then the revision (or model path); mixed cases fill each other in.
+
+    A given ``step`` without a training takes the model id as training; a given training without a step
+    takes the step (and tokens) from the revision name.
+    """
+    explicit = checkpoint_from_fields(training or model, step, tokens)
+    if explicit is not None:
+        return explicit
+    parsed = parse_checkpoint(model, revision, patterns)
+    if parsed is None or not training:
+        return parsed
+    count = parse_tokens(tokens) if tokens not in (None, "") else parsed.tokens
+    return CheckpointId(training, parsed.step, count, parsed.stage, checkpoint_label(parsed.step, count, parsed.stage))
+
+
+def checkpoint_frame(
+    evaluations: Iterable[Evaluation],
+    task: str,
+    metric: str,
+    metric_filter: str | None = None,
+    patterns: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The long frame ``best_checkpoints`` takes, from evaluation records, for one task and metric.
+
+    Evaluations whose revision names no checkpoint (and that carry no explicit step) are left out.
+    ``metric`` may carry the filter ('acc,none'); without one any filter matches.
+    """
+    name, _, filt = metric.partition(",")
+    wanted_filter = metric_filter or filt or None
+    rows = []
+    for ev in evaluations:
+        point = resolve_checkpoint(ev.model, ev.revision, ev.training, ev.step, ev.tokens, patterns)
+        if point is None:
+            continue
+        for score in ev.scores:
+            if score.task != task or score.metric != name:
+                continue
+            if wanted_filter is not None and score.filter != wanted_filter:
+                continue
+            rows.append(
+                (point.training, ev.revision, point.step, point.tokens, score.value, score.stderr,
+                 score.higher_is_better, score.n_shot, ev.chat_template, ev.limit)
+            )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    frame["metric"] = name
+    return frame
+
+
+# --- best checkpoint --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Series:
+    """The rows of a long frame that have a value and a step, in series then step order.
+
+    ``positions`` index the frame's rows (no column is copied until a caller takes the few rows it
+    reports); ``codes`` number the series (training x setting); the sort is stable, so rows of one series
+    at the same step keep their input order.
+    """
+
+    frame: pd.DataFrame
+    positions: np.ndarray
+    codes: np.ndarray
+    steps: np.ndarray
+    values: np.ndarray
+
+    def rows(self, index: np.ndarray) -> pd.DataFrame:
+        return self.frame.iloc[self.positions[index]].reset_index(drop=True)
+
+
+def _sorted_series(frame: pd.DataFrame) -> _Series:
+    missing = {c: None for c in FRAME_COLUMNS if c not in frame.columns}
+    if missing:
+        frame = frame.assign(**missing)
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
+    steps = pd.to_numeric(frame["step"], errors="coerce").to_numpy(dtype=float)
+    codes = frame.groupby(list(SERIES_KEYS), dropna=False, sort=False).ngroup().to_numpy()
+    keep = np.flatnonzero(~np.isnan(values) & ~np.isnan(steps))
+    order = keep[np.lexsort((steps[keep], codes[keep]))]
+    return _Series(frame, order, codes[order], steps[order], values[order])
+
+
+def rolling_centered_mean(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """Centered mean over ``k`` neighbouring rows within each run of equal ``codes`` (min_periods=1).
+
+    Same windows as pandas ``rolling(k, center=True, min_periods=1)`` per group: rows i-k//2 to
+    i+(k-1)//2, clipped to the group. Rows must be sorted by code then step. One vector pass per offset
+    (no per-group loop, and no running prefix sum whose rounding would leak across groups).
+    """
+    n = len(values)
+    values = values.astype(float)
+    if k <= 1 or n == 0:
+        return values
+    idx = np.arange(n)
+    starts, ends = _group_bounds(codes)
+    sizes = ends - starts + 1
+    lo = np.maximum(idx - k // 2, np.repeat(starts, sizes))
+    hi = np.minimum(idx + (k - 1) // 2, np.repeat(ends, sizes))
+    total = np.zeros(n)
+    for offset in range(-(k // 2), (k - 1) // 2 + 1):
+        neighbour = idx + offset
+        inside = (neighbour >= lo) & (neighbour <= hi)
+        total += np.where(inside, values[np.clip(neighbour, 0, n - 1)], 0.0)
+    return total / (hi - lo + 1)
+
+
+def smoothed_values(frame: pd.DataFrame, k: int) -> pd.Series:
+    """The frame's values smoothed over k neighbouring checkpoints of the same series, in step order.
+
+    Returns a Series aligned with ``frame``'s index (NaN where the row has no value or step).
+    """
+    series = _sorted_series(frame)
+    out = np.full(len(frame), np.nan)
+    out[series.positions] = rolling_centered_mean(series.values, series.codes, k)
+    return pd.Series(out, index=frame.index, name="smoothed")
+
+
+def _directions(series: _Series, metric: str | None) -> np.ndarray:
+    """Per row, its series' direction: the first known ``higher_is_better``, else the metric name's."""
+    default = default_higher_is_better(metric) if metric else True
+    column = series.frame["higher_is_better"].to_numpy()[series.positions]
+    known = pd.Series(column, dtype="boolean")
+    per_code = known.groupby(series.codes).first()
+    return per_code.reindex(series.codes).fillna(default).to_numpy(dtype=bool)
+
+
+def _group_bounds(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last row of every run of equal codes (rows sorted by code)."""
+    change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    starts = np.r_[0, change]
+    ends = np.r_[change - 1, len(codes) - 1]
+    return starts, ends
+
+
+def _first_max(scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group, the row of its first maximum: a strict comparison in step order, ties to the earliest."""
+    best = np.maximum.reduceat(scores, starts)
+    sizes = np.diff(np.r_[starts, len(scores)])
+    at_max = scores == np.repeat(best, sizes)
+    candidates = np.where(at_max, np.arange(len(scores)), len(scores))
+    return np.minimum.reduceat(candidates, starts)
+
+
+def describe_rule(metric: str | None, higher_is_better: bool, smooth: int) -> str:
+    """'highest acc (raw value)' or 'lowest ppl, mean of 5 neighbouring checkpoints (k=5)'."""
+    word = "highest" if higher_is_better else "lowest"
+    name = metric.split(",", 1)[0] if metric else "value"
+    if smooth <= 1:
+        return f"{word} {name} (raw value)"
+    return f"{word} {name}, mean of {smooth} neighbouring checkpoints (k={smooth})"
+
+
+def best_checkpoints(frame: pd.DataFrame, smooth: int = 0, metric: str | None = None) -> pd.DataFrame:
+    """Best and final checkpoint of every series (training x n-shot x chat template x limit).
+
+    ``frame`` is long, one task and metric: columns ``training, revision, step, tokens, value, stderr,
+    higher_is_better, n_shot, chat_template, limit`` (a ``metric`` column names the metric when
+    ``metric`` is not given). The best is the highest (or lowest) value in step order, a tie keeping the
+    earliest step; with ``smooth`` k > 1 it is picked on the centered mean of k neighbouring checkpoints
+    and ``best_value`` stays the raw value there (``best_smoothed`` holds the mean). ``delta`` is
+    final minus best. Raises ValueError for a negative ``smooth``.
+    """
+    if smooth < 0:
+        raise ValueError(f"smooth must be 0 or a positive number of checkpoints, got {smooth}")
+    if metric is None and "metric" in frame.columns and len(frame):
+        metric = str(frame["metric"].iloc[0])
+    series = _sorted_series(frame)
+    if not len(series.positions):
+        return pd.DataFrame(columns=_BEST_COLUMNS)
+    smoothed = rolling_centered_mean(series.values, series.codes, smooth)
+    higher = _directions(series, metric)
+    starts, ends = _group_bounds(series.codes)
+    best_rows = _first_max(np.where(higher, smoothed, -smoothed), starts)
+    counts = ends - starts + 1
+    return _best_table(series, best_rows, ends, counts, smoothed, higher, metric, smooth)
+
+
+_BEST_COLUMNS = [
+    "training", "num_fewshot", "chat_template", "limit", "higher_is_better", "n_checkpoints",
+    "best_revision", "best_step", "best_tokens", "best_value", "best_stderr", "best_smoothed",
+    "final_revision", "final_step", "final_tokens", "final_value", "final_stderr", "delta", "rule",
+]  # fmt: skip
+
+
+def _best_table(
+    series: _Series,
+    best_rows: np.ndarray,
+    final_rows: np.ndarray,
+    counts: np.ndarray,
+    smoothed: np.ndarray,
+    higher: np.ndarray,
+    metric: str | None,
+    smooth: int,
+) -> pd.DataFrame:
+    best = series.rows(best_rows)
+    final = series.rows(final_rows)
+    directions = higher[best_rows]
+    rules = {hib: describe_rule(metric, hib, smooth) for hib in (True, False)}
+    table = pd.DataFrame(
+        {
+            "training": best["training"],
+            "num_fewshot": best["n_shot"],
+            "chat_template": best["chat_template"],
+            "limit": best["limit"],
+            "higher_is_better": directions,
+            "n_checkpoints": counts,
+            "best_revision": best["revision"],
+            "best_step": best["step"].astype("int64"),
+            "best_tokens": best["tokens"],
+            "best_value": best["value"].astype(float),
+            "best_stderr": best["stderr"],
+            "best_smoothed": smoothed[best_rows],
+            "final_revision": final["revision"],
+            "final_step": final["step"].astype("int64"),
+            "final_tokens": final["tokens"],
+            "final_value": final["value"].astype(float),
+            "final_stderr": final["stderr"],
+        }
+    )
+    table["delta"] = table["final_value"] - table["best_value"]
+    table["rule"] = [rules[bool(h)] for h in directions]
+    order = np.lexsort((table["num_fewshot"].astype(str).to_numpy(), table["training"].astype(str).to_numpy()))
+    return table.iloc[order].reset_index(drop=True)
+
+
+# --- gaps and curves --------------------------------------------------------------------------------
+
+
+def find_gaps(steps: Sequence[int], factor: float = GAP_FACTOR) -> list[tuple[int, int]]:
+    """Stretches (start, end) where checkpoints are missing, by comparing each interval to its neighbours.
+
+    Rule: after sorting and removing duplicates, the interval between two consecutive checkpoints is a
+    gap when it is more than ``factor`` times the interval before it *and* the interval after it (an
+    edge interval is compared with its one neighbour). So spacing that grows steadily (Pythia's
+    0, 1, 2, 4, ..., 512) or changes for good (every 1,000 steps, then every 10,000) is not a gap, while
+    a hole in a regular schedule (10k, 20k, 30k, 70k, 80k) is. Fewer than four checkpoints: no gaps.
+    A hole in a geometric schedule is not detected (its neighbours grow too); the rule prefers missing
+    a gap to drawing one that is not there.
+    """
+    ordered = np.unique(np.asarray(list(steps), dtype=float))
+    if len(ordered) < 4:
+        return []
+    intervals = np.diff(ordered)
+    before = np.r_[np.nan, intervals[:-1]]
+    after = np.r_[intervals[1:], np.nan]
+    wide_before = np.isnan(before) | (intervals > factor * before)
+    wide_after = np.isnan(after) | (intervals > factor * after)
+    is_gap = wide_before & wide_after
+    return [(int(ordered[i]), int(ordered[i + 1])) for i in np.flatnonzero(is_gap)]
+
+
+def break_at_gaps(
+    xs: Sequence[float], ys: Sequence[float | None], gaps: Sequence[tuple[int, int]]
+) -> tuple[list[float | None], list[float | None]]:
+    """The points of a curve with a None inserted inside every gap, so a plotted line breaks there.
+
+    ``xs`` must be the steps (sorted); ``gaps`` comes from ``find_gaps`` over the same steps.
+    """
+    starts = {start for start, _ in gaps}
+    out_x: list[float | None] = []
+    out_y: list[float | None] = []
+    for x, y in zip(xs, ys, strict=True):
+        out_x.append(x)
+        out_y.append(y)
+        if x in starts:
+            out_x.append(None)
+            out_y.append(None)
+    if out_x and out_x[-1] is None:
+        out_x.pop()
+        out_y.pop()
+    return out_x, out_y
+
+
+def value_at_step(frame: pd.DataFrame, step: int) -> pd.DataFrame:
+    """Per series, the checkpoint at ``step``, or the nearest one (the earlier on a tie) with a note.
+
+    Columns: ``training, num_fewshot, chat_template, limit, requested_step, step, revision, tokens,
+    value, stderr, exact, note``.
+    """
+    series = _sorted_series(frame)
+    if not len(series.positions):
+        return pd.DataFrame(columns=_AT_STEP_COLUMNS)
+    starts, _ = _group_bounds(series.codes)
+    nearest = _first_max(-np.abs(series.steps - step), starts)  # first minimum distance: the earlier step
+    found = series.rows(nearest)
+    exact = found["step"].to_numpy() == step
+    table = pd.DataFrame(
+        {
+            "training": found["training"],
+            "num_fewshot": found["n_shot"],
+            "chat_template": found["chat_template"],
+            "limit": found["limit"],
+            "requested_step": step,
+            "step": found["step"].astype("int64"),
+            "revision": found["revision"],
+            "tokens": found["tokens"],
+            "value": found["value"].astype(float),
+            "stderr": found["stderr"],
+            "exact": exact,
+        }
+    )
+    table["note"] = [
+        "" if ok else f"no checkpoint at step {step}; nearest is step {int(s)}"
+        for ok, s in zip(exact, table["step"], strict=True)
+    ]
+    return table.sort_values(["training"], kind="stable").reset_index(drop=True)
+
+
+_AT_STEP_COLUMNS = [
+    "training", "num_fewshot", "chat_template", "limit", "requested_step", "step", "revision", "tokens",
+    "value", "stderr", "exact", "note",
+]  # fmt: skip

@@ -1,0 +1,54 @@
+"""The command line, ``python -m lib``: one subcommand per module of this package.
+
+Each module here defines ``register(subparsers)``, adds its subparser and sets ``func`` (taking the
+parsed arguments, returning an exit code). The commands call the same functions the pages call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand found in this package."""
+    parser = argparse.ArgumentParser(prog="python -m lib", description="Leaderboard command line.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def add_store_options(parser: argparse.ArgumentParser, results: bool = True, requests: bool = True) -> None:
+    """The options every command shares: the definition and the stores it overrides."""
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="definition file path or bundled name (default: demo, or $LEADERBOARD_CONFIG)",
+    )
+    if results:
+        parser.add_argument("--results", default=None, help="results store: a folder or hub:org/name")
+    if requests:
+        parser.add_argument("--requests", default=None, help="requests store: a folder or hub:org/name")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        return 0
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

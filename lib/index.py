@@ -1,0 +1,346 @@
+"""The DuckDB index: a tidy long table of scores plus evaluations, requests and an ingest report.
+
+Built in memory from the stores and refreshed incrementally: ``refresh`` lists the stores, parses only
+files whose version changed, and replaces their rows. SQL lives in ``lib/sql/*.sql`` and receives
+values only as bound parameters. The index never writes to a store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from lib.checkpoints import parse_checkpoint
+from lib.config import Definition
+from lib.ingest import IngestError, parse_result_bytes
+from lib.queue import parse_request
+from lib.records import Evaluation, IngestProblem, Request
+from lib.stores import FileStore, StoreError, open_store
+
+log = logging.getLogger(__name__)
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+Progress = Callable[[float, str], None]
+
+_EVAL_COLUMNS = (
+    "eval_id model revision sha precision weight_type chat_template limit_n lm_eval_version git_hash date "
+    "duration_s model_args batch_size source_format training step tokens request_file n_warnings"
+).split()
+_SCORE_COLUMNS = "eval_id task metric filter value stderr n_shot higher_is_better n_samples".split()
+_REQUEST_COLUMNS = (
+    "path model revision precision weight_type status submitted_time base_model model_type private params "
+    "license likes architecture use_chat_template sender error flagged merged moe on_hub training step tokens"
+).split()
+_EVAL_TYPES = {
+    "chat_template": pa.bool_(),
+    "limit_n": pa.float64(),
+    "date": pa.float64(),
+    "duration_s": pa.float64(),
+    "step": pa.int64(),
+    "tokens": pa.float64(),
+    "n_warnings": pa.int32(),
+}
+_SCORE_TYPES = {
+    "value": pa.float64(),
+    "stderr": pa.float64(),
+    "n_shot": pa.int32(),
+    "higher_is_better": pa.bool_(),
+    "n_samples": pa.int64(),
+}
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of ``lib/sql/<name>.sql``."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@dataclass
+class RefreshStats:
+    """What one refresh did."""
+
+    listed: int = 0
+    parsed: int = 0
+    removed: int = 0
+    failed: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+class Index:
+    """An in-memory DuckDB index over one results store and one requests store."""
+
+    def __init__(
+        self,
+        definition: Definition,
+        results: FileStore | str | None = None,
+        requests: FileStore | str | None = None,
+    ) -> None:
+        self.definition = definition
+        self.results = _as_store(results if results is not None else definition.results_store)
+        self.requests = _as_store(requests if requests is not None else definition.requests_store)
+        self.con = duckdb.connect(":memory:")
+        self.con.execute(sql("schema"))
+        self.con.execute(sql("evaluation_rows"))
+        self._versions: dict[str, str] = {}
+        self._request_versions: dict[str, str] = {}
+        self._requests: dict[str, Request] = {}
+        self._problems: dict[tuple[str, str], list[IngestProblem]] = {}
+        self._lock = threading.RLock()
+        self.loaded_at: float | None = None
+        self.store_errors: list[str] = []
+
+    # ----------------------------------------------------------------- building
+    def refresh(self, progress: Progress | None = None) -> RefreshStats:
+        """Bring the index up to date with the stores, re-reading only changed files."""
+        with self._lock:
+            started = time.perf_counter()
+            stats = RefreshStats()
+            self.store_errors = []
+            self._refresh_results(stats, progress)
+            self._refresh_requests(stats)
+            self._write_problems()
+            stats.seconds = time.perf_counter() - started
+            self.loaded_at = time.time()
+            stats.errors = list(self.store_errors)
+            log.info(
+                "index refresh: %d files listed, %d parsed, %d removed, %d failed in %.3fs",
+                stats.listed,
+                stats.parsed,
+                stats.removed,
+                stats.failed,
+                stats.seconds,
+            )
+            return stats
+
+    def _refresh_results(self, stats: RefreshStats, progress: Progress | None) -> None:
+        try:
+            files = self.results.list_files((".json",))
+        except StoreError as exc:
+            self.store_errors.append(f"results store: {exc}")
+            return
+        stats.listed = len(files)
+        current = {f.path: f.version for f in files}
+        changed = [f.path for f in files if self._versions.get(f.path) != f.version]
+        removed = [p for p in self._versions if p not in current]
+        stale = removed + [p for p in changed if p in self._versions]
+        if stale:
+            self._delete_evaluations(stale)
+        for path in removed:
+            self._versions.pop(path, None)
+            self._problems.pop(("results", path), None)
+        stats.removed = len(removed)
+        evaluations: list[tuple[str, Evaluation]] = []
+        total = len(changed)
+        for i, path in enumerate(changed):
+            if progress is not None and (i % 250 == 0 or i == total - 1):
+                progress((i + 1) / max(total, 1), f"Reading results file {i + 1:,} of {total:,}")
+            self._problems.pop(("results", path), None)
+            try:
+                parsed = parse_result_bytes(path, self.results.read_bytes(path))
+            except FileNotFoundError:
+                continue
+            except (IngestError, OSError) as exc:
+                stats.failed += 1
+                self._problems[("results", path)] = [IngestProblem(path, str(exc))]
+                self._versions[path] = current[path]
+                continue
+            for evaluation in parsed:
+                evaluations.append((path, evaluation))
+                if evaluation.warnings:
+                    self._problems[("results", path)] = [
+                        IngestProblem(path, warning, "warning") for warning in evaluation.warnings
+                    ]
+            self._versions[path] = current[path]
+        stats.parsed = len(changed)
+        if evaluations:
+            self._insert_evaluations(evaluations)
+
+    def _refresh_requests(self, stats: RefreshStats) -> None:
+        try:
+            files = self.requests.list_files((".json",))
+        except StoreError as exc:
+            self.store_errors.append(f"requests store: {exc}")
+            return
+        current = {f.path: f.version for f in files}
+        dirty = False
+        for path in [p for p in self._request_versions if p not in current]:
+            self._request_versions.pop(path)
+            self._requests.pop(path, None)
+            self._problems.pop(("requests", path), None)
+            dirty = True
+        for info in files:
+            if self._request_versions.get(info.path) == info.version:
+                continue
+            dirty = True
+            self._request_versions[info.path] = info.version
+            self._problems.pop(("requests", info.path), None)
+            self._requests.pop(info.path, None)
+            try:
+                self._requests[info.path] = parse_request(
+                    info.path, json.loads(self.requests.read_bytes(info.path))
+                )
+            except FileNotFoundError:
+                self._request_versions.pop(info.path, None)
+            except (ValueError, UnicodeDecodeError, OSError) as exc:
+                self._problems[("requests", info.path)] = [IngestProblem(info.path, f"request file: {exc}")]
+        stats.requests = len(self._requests)
+        if dirty:
+            self._replace_requests()
+
+    def _delete_evaluations(self, paths: list[str]) -> None:
+        self.con.execute("DELETE FROM scores WHERE eval_id IN (SELECT unnest(?))", [paths])
+        self.con.execute("DELETE FROM evaluations WHERE eval_id IN (SELECT unnest(?))", [paths])
+
+    def _insert_evaluations(self, evaluations: list[tuple[str, Evaluation]]) -> None:
+        ecols: dict[str, list[Any]] = {c: [] for c in _EVAL_COLUMNS}
+        scols: dict[str, list[Any]] = {c: [] for c in _SCORE_COLUMNS}
+        patterns = self.definition.revision_patterns
+        for path, ev in evaluations:
+            training, step, tokens = ev.training, ev.step, ev.tokens
+            if step is None:
+                checkpoint = parse_checkpoint(ev.model, ev.revision, patterns)
+                if checkpoint is not None:
+                    training = training or checkpoint.training
+                    step, tokens = checkpoint.step, tokens if tokens is not None else checkpoint.tokens
+            row = (
+                path, ev.model, ev.revision, ev.sha, ev.precision, ev.weight_type, ev.chat_template, ev.limit,
+                ev.lm_eval_version, ev.git_hash, ev.date, ev.duration_s, ev.model_args, ev.batch_size,
+                ev.source_format, training or (ev.model if step is not None else ""), step, tokens,
+                ev.request_file, len(ev.warnings),
+            )  # fmt: skip
+            for column, value in zip(_EVAL_COLUMNS, row, strict=True):
+                ecols[column].append(value)
+            append = [scols[c].append for c in _SCORE_COLUMNS]
+            for s in ev.scores:
+                for add, value in zip(
+                    append,
+                    (
+                        path,
+                        s.task,
+                        s.metric,
+                        s.filter,
+                        s.value,
+                        s.stderr,
+                        s.n_shot,
+                        s.higher_is_better,
+                        s.n_samples,
+                    ),
+                    strict=True,
+                ):
+                    add(value)
+        eval_table = _arrow(ecols, _EVAL_TYPES)
+        score_table = _arrow(scols, _SCORE_TYPES)
+        self.con.register("new_evaluations", eval_table)
+        self.con.register("new_scores", score_table)
+        try:
+            self.con.execute("INSERT INTO evaluations SELECT * FROM new_evaluations")
+            self.con.execute("INSERT INTO scores SELECT * FROM new_scores")
+        finally:
+            self.con.unregister("new_evaluations")
+            self.con.unregister("new_scores")
+
+    def _replace_requests(self) -> None:
+        cols: dict[str, list[Any]] = {c: [] for c in _REQUEST_COLUMNS}
+        for r in self._requests.values():
+            raw = r.raw
+            row = (
+                r.path, r.model, r.revision, r.precision, r.weight_type, r.status.value, r.submitted_time,
+                r.base_model, r.model_type, r.private, r.params, r.license, r.likes,
+                r.architectures[0] if r.architectures else "", r.use_chat_template, r.sender, r.error,
+                r.flagged, bool(raw.get("merged", False)), bool(raw.get("moe", False)),
+                raw.get("on_hub") is not False, r.training, r.step, r.tokens,
+            )  # fmt: skip
+            for column, value in zip(_REQUEST_COLUMNS, row, strict=True):
+                cols[column].append(value)
+        table = _arrow(
+            cols,
+            {
+                "private": pa.bool_(),
+                "params": pa.float64(),
+                "likes": pa.int64(),
+                "use_chat_template": pa.bool_(),
+                "merged": pa.bool_(),
+                "moe": pa.bool_(),
+                "on_hub": pa.bool_(),
+                "step": pa.int64(),
+                "tokens": pa.float64(),
+            },
+        )
+        self.con.register("new_requests", table)
+        try:
+            self.con.execute("DELETE FROM requests")
+            self.con.execute("INSERT INTO requests SELECT * FROM new_requests")
+        finally:
+            self.con.unregister("new_requests")
+
+    def _write_problems(self) -> None:
+        rows = [
+            (store, p.path, p.level, p.reason)
+            for (store, _), problems in sorted(self._problems.items())
+            for p in problems
+        ]
+        rows += [("store", "", "error", message) for message in self.store_errors]
+        self.con.execute("DELETE FROM problems")
+        if rows:
+            self.con.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", rows)
+
+    # ----------------------------------------------------------------- reading
+    def query(self, name: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
+        """Run the named query of ``lib/sql`` with bound parameters and return a DataFrame."""
+        with self._lock:
+            return self.con.execute(sql(name), params or []).df()
+
+    def problems(self) -> pd.DataFrame:
+        """The ingest report: one row per file that failed (error) or loaded with a caveat (warning)."""
+        with self._lock:
+            return self.con.execute(
+                "SELECT store, path, level, reason FROM problems ORDER BY level, store, path"
+            ).df()
+
+    @property
+    def requests_list(self) -> list[Request]:
+        """The requests as records, in store order."""
+        with self._lock:
+            return [self._requests[p] for p in sorted(self._requests)]
+
+    def counts(self) -> dict[str, int]:
+        """How many evaluations, scores, requests and problems the index holds."""
+        with self._lock:
+            row = self.con.execute(
+                "SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM scores), "
+                "(SELECT count(*) FROM requests), (SELECT count(*) FROM problems WHERE level = 'error')"
+            ).fetchone()
+        return dict(zip(("evaluations", "scores", "requests", "errors"), row or (0, 0, 0, 0), strict=True))
+
+
+def build_index(
+    definition: Definition,
+    results: FileStore | str | None = None,
+    requests: FileStore | str | None = None,
+    progress: Progress | None = None,
+) -> Index:
+    """A fresh index over the definition's stores (or the given ones), loaded."""
+    index = Index(definition, results, requests)
+    index.refresh(progress)
+    return index
+
+
+def _as_store(value: FileStore | str) -> FileStore:
+    return open_store(value) if isinstance(value, str) else value
+
+
+def _arrow(columns: dict[str, list[Any]], types: dict[str, pa.DataType]) -> pa.Table:
+    arrays = {name: pa.array(values, type=types.get(name, pa.string())) for name, values in columns.items()}
+    return pa.table(arrays)

@@ -1,0 +1,147 @@
+"""Helpers every results parser shares: model arguments, precisions, metric keys, dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from lib.records import Score, as_float, default_higher_is_better
+
+
+class IngestError(ValueError):
+    """A file that cannot be read as results; the message is the ingest report's reason."""
+
+
+_PRECISIONS = {
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+    "torch.float16": "float16",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "torch.bfloat16": "bfloat16",
+    "float32": "float32",
+    "fp32": "float32",
+    "float": "float32",
+    "torch.float32": "float32",
+    "8bit": "8bit",
+    "int8": "8bit",
+    "4bit": "4bit",
+    "int4": "4bit",
+    "gptq": "GPTQ",
+}
+_STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})(\.\d+)?")
+# Keys inside a task's results that are not metrics.
+_NOT_METRICS = {"alias", "name", "samples", "sample_len", "sample_count", " "}
+
+
+def parse_model_args(value: Any) -> dict[str, str]:
+    """``model_args`` as a dict, whether lm-eval stored a dict or a ``k=v,k2=v2`` string."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items() if v is not None}
+    if not isinstance(value, str):
+        return {}
+    args: dict[str, str] = {}
+    for part in value.split(","):
+        key, sep, val = part.partition("=")
+        if sep and key.strip():
+            args[key.strip()] = val.strip()
+    return args
+
+
+def model_args_text(value: Any) -> str:
+    """``model_args`` as the one-line ``k=v,...`` text the model page shows."""
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    return str(value or "")
+
+
+def normalize_precision(*candidates: Any) -> str:
+    """The leaderboard's precision name from the first recognisable candidate ('' when unknown)."""
+    for candidate in candidates:
+        text = str(candidate or "").strip().lower()
+        if text in _PRECISIONS:
+            return _PRECISIONS[text]
+        if "load_in_4bit" in text:
+            return "4bit"
+        if "load_in_8bit" in text:
+            return "8bit"
+    return ""
+
+
+def model_from_pretrained(pretrained: str) -> str:
+    """A model id from ``pretrained``: a Hub id as is; a local folder as ``local/<folder name>``."""
+    text = pretrained.strip()
+    if text.startswith(("/", "./", "../", "~")) or re.match(r"^[A-Za-z]:[\\/]", text):
+        name = PurePosixPath(text.replace("\\", "/").rstrip("/")).name or "model"
+        return f"local/{name}"
+    return text
+
+
+def date_from_path(path: str) -> float | None:
+    """The UNIX time in a ``results_2024-01-22T08-48-36.123456.json`` file name, if any."""
+    match = _STAMP_RE.search(PurePosixPath(path).name)
+    if not match:
+        return None
+    day, hour, minute, second, fraction = match.groups()
+    try:
+        moment = datetime.fromisoformat(f"{day}T{hour}:{minute}:{second}").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment.timestamp() + (float(fraction) if fraction else 0.0)
+
+
+def as_int(value: Any) -> int | None:
+    number = as_float(value)
+    return int(number) if number is not None else None
+
+
+def task_scores(
+    task: str,
+    metrics: Any,
+    n_shot: int | None,
+    directions: dict[str, Any] | None,
+    n_samples: int | None,
+    with_filters: bool,
+    warnings: list[str],
+) -> list[Score]:
+    """The scores of one task's results block.
+
+    ``with_filters`` says the keys look like ``acc,none`` (lm-eval 0.4); older files use ``acc``.
+    A metric whose value is not a finite number is skipped and named in ``warnings``.
+    """
+    if not isinstance(metrics, dict):
+        warnings.append(f"{task}: results are not an object")
+        return []
+    scores: list[Score] = []
+    for key, raw_value in metrics.items():
+        key = str(key)
+        name, _, filt = key.partition(",")
+        if name in _NOT_METRICS or name.endswith("_stderr") or not name:
+            continue
+        if not with_filters:
+            filt = "none"
+        filt = filt or "none"
+        value = as_float(raw_value)
+        if value is None:
+            if not isinstance(raw_value, (dict, list)):
+                warnings.append(f"{task}: metric {name} is {raw_value!r}, not a number; skipped")
+            continue
+        stderr_key = f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr"
+        stderr = as_float(metrics.get(stderr_key))
+        hib = directions.get(name) if isinstance(directions, dict) else None
+        scores.append(
+            Score(
+                task=task,
+                metric=name,
+                filter=filt,
+                value=value,
+                stderr=stderr if stderr is not None and stderr >= 0 else None,
+                n_shot=n_shot,
+                higher_is_better=bool(hib) if isinstance(hib, bool) else default_higher_is_better(name),
+                n_samples=n_samples,
+            )
+        )
+    return scores

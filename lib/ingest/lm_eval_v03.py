@@ -1,0 +1,59 @@
+"""lm-evaluation-harness v0.3 results JSON (``results``, ``versions``, ``config`` with a model_args string).
+
+Metric keys have no filter suffix (``acc``, ``acc_stderr``, ``ppl``); the shot count is
+``config.num_fewshot``; there is no direction block, so perplexity-like names are lower-is-better.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lib.ingest.common import (
+    IngestError,
+    as_int,
+    date_from_path,
+    model_args_text,
+    model_from_pretrained,
+    normalize_precision,
+    parse_model_args,
+    task_scores,
+)
+from lib.records import Evaluation, Score, as_float
+
+
+def detect(data: dict[str, Any]) -> bool:
+    config = data.get("config")
+    return (
+        isinstance(data.get("results"), dict)
+        and isinstance(config, dict)
+        and "model_args" in config
+        and "model_name" not in config
+    )
+
+
+def parse(path: str, data: dict[str, Any]) -> Evaluation:
+    config = data["config"]
+    args = parse_model_args(config.get("model_args"))
+    pretrained = args.get("pretrained", "").strip()
+    if not pretrained:
+        raise IngestError("config.model_args has no pretrained=<model>")
+    shots = as_int(config.get("num_fewshot"))
+    warnings: list[str] = []
+    scores: list[Score] = []
+    for task, metrics in data["results"].items():
+        scores.extend(task_scores(str(task), metrics, shots, None, None, False, warnings))
+    if not scores:
+        raise IngestError("no numeric metric in any task")
+    return Evaluation(
+        model=model_from_pretrained(pretrained),
+        revision=args.get("revision", "main"),
+        precision=normalize_precision(args.get("dtype"), config.get("model_dtype")),
+        scores=tuple(scores),
+        limit=as_float(config.get("limit")),
+        date=date_from_path(path),
+        model_args=model_args_text(config.get("model_args")),
+        batch_size=str(config.get("batch_size") or ""),
+        source_format="lm-eval 0.3",
+        warnings=tuple(warnings),
+        provenance={"config": config, "versions": data.get("versions")},
+    )

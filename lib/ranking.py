@@ -1,0 +1,243 @@
+"""Ranking: normalized scores, averages, 95% intervals and ranks, as pure functions over the index.
+
+``normalized = max(0, raw - baseline) / (1 - baseline) * 100``; a benchmark with subtasks is the mean
+of its normalized subtasks; the average is the (weighted) mean over the selected benchmarks. Standard
+errors from lm-eval propagate through both means (independent errors assumed), and the 95% interval is
+``score +/- 1.96 * se``. The statistical rank is 1 + the number of models whose interval lies wholly
+above (for lower-is-better: below) this model's, so models that cannot be told apart share a rank.
+Nothing here draws or reads widgets; the heavy lifting runs as SQL in lib/sql/leaderboard_*.sql.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lib.config import Benchmark, Component, Definition, split_metric
+from lib.index import Index, sql
+from lib.records import default_higher_is_better
+
+Z95 = 1.959963984540054
+_AD_HOC_RE = re.compile(r"^(?P<task>[^:\s]+):(?P<metric>[^:\s]+)$")
+
+
+class RankingError(ValueError):
+    """A selection that cannot be ranked (unknown benchmark, bad weights)."""
+
+
+def normalize(raw: float, baseline: float) -> float:
+    """One raw score (a fraction) normalized against a random baseline, on a 0-100 scale."""
+    if not 0 <= baseline < 1:
+        raise ValueError(f"baseline must be in [0, 1), got {baseline}")
+    return max(0.0, raw - baseline) / (1.0 - baseline) * 100.0
+
+
+def normalize_subtasks(raws: Sequence[float], baselines: Sequence[float]) -> float:
+    """A benchmark made of subtasks: the mean of the normalized subtasks."""
+    if len(raws) != len(baselines) or not raws:
+        raise ValueError("need one baseline per subtask score")
+    return sum(normalize(r, b) for r, b in zip(raws, baselines, strict=True)) / len(raws)
+
+
+def mean_stderr(stderrs: Sequence[float], weights: Sequence[float] | None = None) -> float:
+    """Standard error of a (weighted) mean of independent estimates."""
+    w = list(weights) if weights is not None else [1.0] * len(stderrs)
+    return math.sqrt(sum((wi * s) ** 2 for wi, s in zip(w, stderrs, strict=True))) / sum(w)
+
+
+def resolve_benchmarks(definition: Definition, spec: Sequence[str] | None = None) -> tuple[Benchmark, ...]:
+    """The benchmarks to rank: the definition's ids, or ``task:metric`` for tasks it does not name.
+
+    An ad-hoc ``task:metric`` is normalized with the baseline of the definition's component for that
+    task and metric when there is one, else as raw x 100; its direction comes from the metric name.
+    """
+    if not spec:
+        return definition.benchmarks
+    chosen: list[Benchmark] = []
+    for item in spec:
+        item = item.strip()
+        if not item:
+            continue
+        if item in {b.id for b in definition.benchmarks}:
+            chosen.append(definition.benchmark(item))
+            continue
+        match = _AD_HOC_RE.match(item)
+        if not match:
+            known = ", ".join(b.id for b in definition.benchmarks)
+            raise RankingError(f"unknown benchmark {item!r}: use one of {known}, or task:metric")
+        chosen.append(_ad_hoc_benchmark(definition, match["task"], match["metric"]))
+    ids = [b.id for b in chosen]
+    if len(set(ids)) != len(ids):
+        raise RankingError(f"a benchmark is selected twice: {ids}")
+    if not chosen:
+        raise RankingError("no benchmark selected")
+    return tuple(chosen)
+
+
+def _ad_hoc_benchmark(definition: Definition, task: str, metric_text: str) -> Benchmark:
+    metric, filt = split_metric(metric_text)
+    baseline = 0.0
+    for bench in definition.benchmarks:
+        for comp in bench.components:
+            if comp.task == task and comp.metric == metric:
+                baseline = comp.baseline
+    hib = default_higher_is_better(metric)
+    bench_id = re.sub(r"[^a-z0-9_]+", "_", f"{task}__{metric}".lower()).strip("_")[:60] or "custom"
+    component = Component(task, metric, filt, baseline, None, hib)
+    return Benchmark(
+        id=bench_id,
+        name=f"{task}:{metric_text}",
+        task=task,
+        metric=metric,
+        components=(component,),
+        higher_is_better=hib,
+    )
+
+
+def benchmark_columns(frame: pd.DataFrame, benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
+    """Make sure every benchmark has its columns, even when no row has a score for it."""
+    for bench in benchmarks:
+        for suffix, fill in (("raw", np.nan), ("norm", np.nan), ("se", np.nan), ("raw_se", np.nan),
+                             ("complete", False), ("shots", np.nan)):  # fmt: skip
+            column = f"{bench.id}_{suffix}"
+            if column not in frame.columns:
+                frame[column] = fill
+    return frame
+
+
+def leaderboard_frame(
+    index: Index,
+    benchmarks: Sequence[Benchmark],
+    weights: Mapping[str, float] | None = None,
+    include_partial: bool = False,
+) -> pd.DataFrame:
+    """One row per leaderboard entry with raw, normalized and se per benchmark, and the average.
+
+    Columns per benchmark id ``b``: ``b_raw`` (lm-eval's value), ``b_norm`` (0-100, or the raw value
+    for a lower-is-better benchmark), ``b_se`` (se of b_norm), ``b_raw_se``, ``b_complete`` (every
+    subtask present), ``b_shots``. ``average`` is over the selected higher-is-better benchmarks with
+    ``weights`` (default 1 each); it is NaN unless each of them is complete.
+    """
+    components = _components_frame(benchmarks)
+    weight_frame = _weights_frame(benchmarks, weights)
+    with index._lock:
+        cursor = index.con.cursor()
+        try:
+            cursor.register("components", components)
+            cursor.register("weights", weight_frame)
+            cursor.execute(sql("leaderboard_benchmarks"), {"include_partial": bool(include_partial)})
+            frame = cursor.execute(sql("leaderboard_rows")).df()
+        finally:
+            cursor.close()
+    frame = benchmark_columns(frame, benchmarks)
+    if weight_frame.empty:
+        frame["average"] = np.nan
+        frame["average_se"] = np.nan
+        frame["average_raw"] = np.nan
+    return frame
+
+
+def _components_frame(benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
+    rows = [
+        {
+            "benchmark": b.id,
+            "task": c.task,
+            "metric": c.metric,
+            "filter": c.filter,
+            "baseline": c.baseline,
+            "num_fewshot": c.num_fewshot,
+            "higher_is_better": c.higher_is_better,
+            "n_components": len(b.components),
+        }
+        for b in benchmarks
+        for c in b.components
+    ]
+    frame = pd.DataFrame(rows)
+    return frame.astype({"num_fewshot": "Int64", "filter": "object"})
+
+
+def _weights_frame(benchmarks: Sequence[Benchmark], weights: Mapping[str, float] | None) -> pd.DataFrame:
+    rows = []
+    for bench in benchmarks:
+        if not bench.higher_is_better:
+            continue  # an average across directions means nothing; lower-is-better ranks alone
+        weight = 1.0 if weights is None else float(weights.get(bench.id, 0.0))
+        if weight < 0 or not math.isfinite(weight):
+            raise RankingError(f"weight of {bench.id} must be a non-negative number, got {weight}")
+        if weight > 0:
+            rows.append({"benchmark": bench.id, "weight": weight})
+    if weights is not None and not rows:
+        raise RankingError("every weight is zero: give at least one benchmark a positive weight")
+    return pd.DataFrame(rows, columns=["benchmark", "weight"])
+
+
+@dataclass(frozen=True)
+class RankKey:
+    """What a table is ranked by: a score column, its se column and its direction."""
+
+    column: str
+    se_column: str
+    higher_is_better: bool
+    label: str
+
+
+def rank_key(benchmarks: Sequence[Benchmark], by: str = "average", raw: bool = False) -> RankKey:
+    """The key for ``by`` ('average' or a benchmark id); raw ranks on raw values instead."""
+    if by == "average":
+        return RankKey("average_raw" if raw else "average", "average_se", True, "Average")
+    for bench in benchmarks:
+        if bench.id == by:
+            if raw:
+                return RankKey(f"{bench.id}_raw", f"{bench.id}_raw_se", bench.higher_is_better, bench.name)
+            return RankKey(f"{bench.id}_norm", f"{bench.id}_se", bench.higher_is_better, bench.name)
+    raise RankingError(f"cannot rank by {by!r}: it is not 'average' or a selected benchmark")
+
+
+def stat_ranks(scores: np.ndarray, ses: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
+    """1 + the number of entries whose 95% interval lies wholly on the better side of this one's.
+
+    A missing se counts as an interval of zero width; a missing score gets no rank (NaN).
+    """
+    scores = np.asarray(scores, dtype=float)
+    ses = np.nan_to_num(np.asarray(ses, dtype=float), nan=0.0)
+    lo = scores - Z95 * ses
+    hi = scores + Z95 * ses
+    ok = ~np.isnan(scores)
+    result = np.full(scores.shape, np.nan)
+    if not ok.any():
+        return result
+    if higher_is_better:
+        lo_sorted = np.sort(lo[ok])
+        above = lo_sorted.size - np.searchsorted(lo_sorted, hi[ok], side="right")
+        result[ok] = 1 + above
+    else:
+        hi_sorted = np.sort(hi[ok])
+        below = np.searchsorted(hi_sorted, lo[ok], side="left")
+        result[ok] = 1 + below
+    return result
+
+
+def rank_frame(frame: pd.DataFrame, key: RankKey) -> pd.DataFrame:
+    """Sort by the key (entries without a score last) and add ``rank`` and ``stat_rank``.
+
+    ``rank`` is the plain competition rank (ties share the better place); equal scores keep the
+    older submission first.
+    """
+    out = frame.copy()
+    values = out[key.column].astype(float)
+    out["rank"] = values.rank(method="min", ascending=not key.higher_is_better, na_option="keep")
+    se = out[key.se_column] if key.se_column in out.columns else pd.Series(np.nan, index=out.index)
+    out["stat_rank"] = stat_ranks(values.to_numpy(), se.astype(float).to_numpy(), key.higher_is_better)
+    out["score_lo"] = values - Z95 * se.astype(float)
+    out["score_hi"] = values + Z95 * se.astype(float)
+    out = out.sort_values(
+        ["rank", "date", "row_key"], ascending=[True, True, True], na_position="last", kind="stable"
+    )
+    for column in ("rank", "stat_rank"):
+        out[column] = out[column].astype("Int64")
+    return out.reset_index(drop=True)

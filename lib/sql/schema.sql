@@ -1,0 +1,69 @@
+-- The in-memory index built from the stores. Rebuilt from files; never the source of truth.
+CREATE TABLE evaluations (
+    eval_id VARCHAR,           -- the results file's path in the results store
+    model VARCHAR,
+    revision VARCHAR,
+    sha VARCHAR,
+    precision VARCHAR,
+    weight_type VARCHAR,
+    chat_template BOOLEAN,
+    limit_n DOUBLE,            -- lm-eval's --limit: set means a partial run
+    lm_eval_version VARCHAR,
+    git_hash VARCHAR,
+    date DOUBLE,               -- UNIX seconds
+    duration_s DOUBLE,
+    model_args VARCHAR,
+    batch_size VARCHAR,
+    source_format VARCHAR,
+    training VARCHAR,
+    step BIGINT,
+    tokens DOUBLE,
+    request_file VARCHAR,
+    n_warnings INTEGER
+);
+
+CREATE TABLE scores (
+    eval_id VARCHAR,
+    task VARCHAR,
+    metric VARCHAR,
+    filter VARCHAR,
+    value DOUBLE,
+    stderr DOUBLE,
+    n_shot INTEGER,
+    higher_is_better BOOLEAN,
+    n_samples BIGINT
+);
+
+CREATE TABLE requests (
+    path VARCHAR,
+    model VARCHAR,
+    revision VARCHAR,
+    precision VARCHAR,
+    weight_type VARCHAR,
+    status VARCHAR,
+    submitted_time VARCHAR,
+    base_model VARCHAR,
+    model_type VARCHAR,
+    private BOOLEAN,
+    params DOUBLE,
+    license VARCHAR,
+    likes BIGINT,
+    architecture VARCHAR,
+    use_chat_template BOOLEAN,
+    sender VARCHAR,
+    error VARCHAR,
+    flagged VARCHAR,
+    merged BOOLEAN,
+    moe BOOLEAN,
+    on_hub BOOLEAN,
+    training VARCHAR,
+    step BIGINT,
+    tokens DOUBLE
+);
+
+CREATE TABLE problems (
+    store VARCHAR,             -- 'results' or 'requests'
+    path VARCHAR,
+    level VARCHAR,             -- 'error': not loaded; 'warning': loaded with a caveat
+    reason VARCHAR
+);
