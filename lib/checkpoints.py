@@ -5,7 +5,7 @@ placed on the training's axis by its ``step`` (and, when the name says so, its `
 
 This module is pure: it takes strings, records and pandas frames and returns values and frames. It must
 not read files, open DuckDB, touch the network or import Streamlit; the index, the command line and the
-Checkpoints page feed it.
+Checkpoints page feed it (``load_series`` only runs a named query of an index it is given).
 
 Conventions kept here, because users compare them with their training libraries:
 
@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -123,7 +124,9 @@ def checkpoint_label(step: int, tokens: float | None = None, stage: str | None =
     return " · ".join(parts)
 
 
-def parse_revision(revision: str, patterns: Sequence[str] = ()) -> tuple[int, float | None, str | None] | None:
+def parse_revision(
+    revision: str, patterns: Sequence[str] = ()
+) -> tuple[int, float | None, str | None] | None:
     """(step, tokens, stage) of a checkpoint revision name, or None when it names no checkpoint.
 
     ``patterns`` (the definition file's ``checkpoints.revision_patterns``) are tried first; each is a
@@ -238,7 +241,9 @@ def resolve_checkpoint(
     if parsed is None or not training:
         return parsed
     count = parse_tokens(tokens) if tokens not in (None, "") else parsed.tokens
-    return CheckpointId(training, parsed.step, count, parsed.stage, checkpoint_label(parsed.step, count, parsed.stage))
+    return CheckpointId(
+        training, parsed.step, count, parsed.stage, checkpoint_label(parsed.step, count, parsed.stage)
+    )
 
 
 def checkpoint_frame(
@@ -271,6 +276,42 @@ def checkpoint_frame(
             )  # fmt: skip
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
     frame["metric"] = name
+    return frame
+
+
+class _Queryable(Protocol):
+    def query(self, name: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame: ...
+
+
+class AmbiguousMetricError(ValueError):
+    """The metric is reported under several lm-eval filters and none was chosen."""
+
+
+def load_series(
+    index: _Queryable, task: str, metric: str, trainings: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The long frame of one task and metric over every training's checkpoints, from the index.
+
+    ``metric`` may name its filter ('exact_match,strict-match'). Without one, the 'none' filter is taken
+    when present; a metric reported under several other filters raises AmbiguousMetricError naming them.
+    Runs ``lib/sql/checkpoint_series.sql`` with bound parameters.
+    """
+    name, _, filt = metric.partition(",")
+    params = {
+        "task": task,
+        "metric": name.strip(),
+        "filter": filt.strip() or None,
+        "trainings": list(trainings) if trainings else None,
+    }
+    frame = index.query("checkpoint_series", params)
+    filters = sorted(frame["filter"].dropna().unique()) if "filter" in frame.columns else []
+    if len(filters) > 1:
+        if "none" not in filters:
+            choices = ", ".join(f"{name},{f}" for f in filters)
+            raise AmbiguousMetricError(
+                f"{task} {name} is reported under several filters: give one of {choices}"
+            )
+        frame = frame[frame["filter"] == "none"].reset_index(drop=True)
     return frame
 
 
@@ -447,7 +488,9 @@ def _best_table(
     )
     table["delta"] = table["final_value"] - table["best_value"]
     table["rule"] = [rules[bool(h)] for h in directions]
-    order = np.lexsort((table["num_fewshot"].astype(str).to_numpy(), table["training"].astype(str).to_numpy()))
+    order = np.lexsort(
+        (table["num_fewshot"].astype(str).to_numpy(), table["training"].astype(str).to_numpy())
+    )
     return table.iloc[order].reset_index(drop=True)
 
 

@@ -55,6 +55,12 @@ class Benchmark:
     description: str = ""
     hub_benchmark: str = ""
     hub_task: str = ""
+    ad_hoc: bool = False  # a task:metric the user asked for, not one of the definition's
+
+    @property
+    def key(self) -> str:
+        """How outputs name this benchmark: its id, or ``task:metric`` for an ad-hoc one."""
+        return self.name if self.ad_hoc else self.id
 
 
 @dataclass(frozen=True)
@@ -105,14 +111,19 @@ class Definition:
         raise KeyError(f"unknown benchmark {benchmark_id!r} (known: {known})")
 
     def category(self, value: str) -> Category | None:
-        """The category a request's model_type names ('🟢 : pretrained', 'pretrained', '🟢')."""
+        """The category a request's model_type names ('🟢 : pretrained', 'pretrained', '🟢').
+
+        A symbol decides first; otherwise the longest category id the text ends with, so
+        'continuously pretrained' is not mistaken for 'pretrained'.
+        """
         text = (value or "").strip().lower()
+        if not text:
+            return None
         for cat in self.categories:
-            if text in (cat.id.lower(), cat.symbol, cat.name.lower(), cat.label.lower()):
-                return cat
             if cat.symbol and text.startswith(cat.symbol):
                 return cat
-            if text.endswith(cat.id.lower()):
+        for cat in sorted(self.categories, key=lambda c: len(c.id), reverse=True):
+            if text in (cat.id.lower(), cat.name.lower(), cat.label.lower()) or text.endswith(cat.id.lower()):
                 return cat
         return None
 

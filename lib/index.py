@@ -74,6 +74,7 @@ class RefreshStats:
     removed: int = 0
     failed: int = 0
     requests: int = 0
+    requests_changed: bool = False
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -99,6 +100,7 @@ class Index:
         self._problems: dict[tuple[str, str], list[IngestProblem]] = {}
         self._lock = threading.RLock()
         self.loaded_at: float | None = None
+        self.generation = 0  # bumped whenever a refresh changed what the index holds
         self.store_errors: list[str] = []
 
     # ----------------------------------------------------------------- building
@@ -112,6 +114,8 @@ class Index:
             self._refresh_requests(stats)
             self._write_problems()
             stats.seconds = time.perf_counter() - started
+            if stats.parsed or stats.removed or stats.requests_changed or self.loaded_at is None:
+                self.generation += 1
             self.loaded_at = time.time()
             stats.errors = list(self.store_errors)
             log.info(
@@ -196,6 +200,7 @@ class Index:
             except (ValueError, UnicodeDecodeError, OSError) as exc:
                 self._problems[("requests", info.path)] = [IngestProblem(info.path, f"request file: {exc}")]
         stats.requests = len(self._requests)
+        stats.requests_changed = dirty
         if dirty:
             self._replace_requests()
 

@@ -30,12 +30,17 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def request_path(model: str, private: bool, precision: str, weight_type: str) -> str:
-    """The template's file path for a request; raises UnsafePathError for a hostile model id."""
+def request_path(model: str, private: bool, precision: str, weight_type: str, revision_tag: str = "") -> str:
+    """The template's file path for a request; raises UnsafePathError for a hostile model id.
+
+    ``revision_tag`` (a short sha or a checkpoint name) is appended for a second revision of a model at
+    the same precision, which the template's name alone would overwrite.
+    """
     org, sep, name = model.partition("/")
     if not sep:
         org, name = "", model
-    file_name = f"{name}_eval_request_{bool(private)}_{precision}_{weight_type}.json"
+    tag = f"_{revision_tag}" if revision_tag else ""
+    file_name = f"{name}_eval_request_{bool(private)}_{precision}_{weight_type}{tag}.json"
     return safe_relpath(org, file_name) if org else safe_relpath(file_name)
 
 
@@ -125,18 +130,21 @@ def transition(
     new_status: Status,
     expected: tuple[Status, ...] | None = None,
     now: str | None = None,
+    require: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Request:
     """Move a request to ``new_status`` (and set ``fields``) only if nobody changed it meanwhile.
 
     ``expected`` lists the statuses the request may be in; anything else raises RequestConflict, as
-    does a concurrent change of the file. Returns the updated request.
+    does a concurrent change of the file, or a field that differs from ``require`` (``{"job_id": ...}``
+    lets a worker change only the job it owns). Returns the updated request.
     """
     request, version = read_request(store, path)
     if expected is not None and request.status not in expected:
         raise RequestConflict(
             f"{path} is {request.status.value}, expected one of {[s.value for s in expected]}"
         )
+    _check_required(request, require)
     data = dict(request.raw)
     stamp = now or utc_now()
     data["status"] = new_status.value
@@ -156,6 +164,41 @@ def transition(
     ):
         raise RequestConflict(f"{path} changed while we updated it")
     return replace(parse_request(path, data))
+
+
+def update_request(
+    store: FileStore,
+    path: str,
+    expected: tuple[Status, ...],
+    require: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Request:
+    """Set ``fields`` of a request without changing its status (a heartbeat, progress), by compare-and-swap.
+
+    Raises RequestConflict when the status is not in ``expected``, a ``require`` field differs, or the
+    file changed meanwhile. A field set to None is removed. Returns the updated request.
+    """
+    request, version = read_request(store, path)
+    if request.status not in expected:
+        raise RequestConflict(
+            f"{path} is {request.status.value}, expected one of {[s.value for s in expected]}"
+        )
+    _check_required(request, require)
+    data = dict(request.raw)
+    for key, value in fields.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    if not store.replace_if_unchanged(path, encode_request(data), version, message=f"update: {path}"):
+        raise RequestConflict(f"{path} changed while we updated it")
+    return parse_request(path, data)
+
+
+def _check_required(request: Request, require: dict[str, Any] | None) -> None:
+    for key, value in (require or {}).items():
+        if request.raw.get(key) != value:
+            raise RequestConflict(f"{request.path}: {key} is {request.raw.get(key)!r}, expected {value!r}")
 
 
 def _version(store: FileStore, path: str) -> str:

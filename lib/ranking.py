@@ -96,6 +96,7 @@ def _ad_hoc_benchmark(definition: Definition, task: str, metric_text: str) -> Be
         metric=metric,
         components=(component,),
         higher_is_better=hib,
+        ad_hoc=True,
     )
 
 
@@ -187,11 +188,11 @@ class RankKey:
 
 
 def rank_key(benchmarks: Sequence[Benchmark], by: str = "average", raw: bool = False) -> RankKey:
-    """The key for ``by`` ('average' or a benchmark id); raw ranks on raw values instead."""
+    """The key for ``by`` ('average', a benchmark id or a ``task:metric`` name); raw ranks on raw values."""
     if by == "average":
         return RankKey("average_raw" if raw else "average", "average_se", True, "Average")
     for bench in benchmarks:
-        if bench.id == by:
+        if by in (bench.id, bench.name):
             if raw:
                 return RankKey(f"{bench.id}_raw", f"{bench.id}_raw_se", bench.higher_is_better, bench.name)
             return RankKey(f"{bench.id}_norm", f"{bench.id}_se", bench.higher_is_better, bench.name)

@@ -43,7 +43,7 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     for task, metrics in data["results"].items():
         scores.extend(task_scores(str(task), metrics, shots, None, None, False, warnings))
     if not scores:
-        raise IngestError("no numeric metric in any task")
+        raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))
     return Evaluation(
         model=model_from_pretrained(pretrained),
         revision=args.get("revision", "main"),

@@ -86,7 +86,7 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
             )
         )
     if not scores:
-        raise IngestError("no numeric metric in any task")
+        raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))
     revision = str(
         request.get("revision") or args.get("revision") or config.get("model_revision") or "main"
     ).strip()

@@ -27,7 +27,7 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     for task, metrics in data["results"].items():
         scores.extend(task_scores(str(task), metrics, None, None, None, False, warnings))
     if not scores:
-        raise IngestError("no numeric metric in any task")
+        raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))
     sha = str(config.get("model_sha") or "")
     return Evaluation(
         model=model,

@@ -1,0 +1,172 @@
+"""Pure plotly builders of the Checkpoints page: one line per training, the best point starred.
+
+Each builder takes frames from ``lib.checkpoints`` and returns a figure; nothing here reads widgets,
+queries the index or touches Streamlit. Lines break across gaps in a training's checkpoints
+(``lib.checkpoints.find_gaps``) instead of interpolating over them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lib.checkpoints import SETTING_COLUMNS, break_at_gaps, find_gaps, format_tokens, smoothed_values
+
+Z95 = 1.959963984540054
+BEST_MARKER = dict(symbol="star", size=16, line=dict(width=1, color="black"))
+_HOVER = (
+    "<b>%{meta}</b><br>revision %{customdata[0]}<br>step %{customdata[1]:,}<br>tokens %{customdata[2]}"
+    "<br>value %{y:.4g} (95%: %{customdata[4]:.4g} to %{customdata[5]:.4g})<br>raw %{customdata[3]:.4g}"
+    "<extra></extra>"
+)
+
+
+def normalize_values(values: pd.Series, baseline: float) -> pd.Series:
+    """Raw fractions on the 0-100 scale above a random baseline: max(0, raw - b) / (1 - b) * 100."""
+    return (values - baseline).clip(lower=0) / (1.0 - baseline) * 100.0
+
+
+def series_name(row: pd.Series | dict, several_settings: bool) -> str:
+    """The legend name of one series: the training, with its setting when settings differ."""
+    name = str(row["training"])
+    if not several_settings:
+        return name
+    parts = [f"{int(row['n_shot'])}-shot" if pd.notna(row["n_shot"]) else "n-shot ?"]
+    if bool(row["chat_template"]):
+        parts.append("chat")
+    if pd.notna(row["limit"]):
+        parts.append(f"limit {row['limit']:g}")
+    return f"{name} ({', '.join(parts)})"
+
+
+def curve_frame(frame: pd.DataFrame, smooth: int = 0, baseline: float | None = None) -> pd.DataFrame:
+    """The plotted points: the long frame sorted, with ``shown`` (smoothed or raw, normalized when a
+    baseline is given), its 95% interval ``low``/``high`` and a ``series`` legend name."""
+    data = frame.sort_values(["training", "step"], kind="stable").reset_index(drop=True)
+    data["smoothed"] = smoothed_values(data, smooth) if smooth > 1 else data["value"]
+    stderr = pd.to_numeric(data["stderr"], errors="coerce").fillna(0.0)
+    low, high = data["value"] - Z95 * stderr, data["value"] + Z95 * stderr
+    if baseline is not None:
+        data["shown"] = normalize_values(data["smoothed"], baseline)
+        data["value_shown"] = normalize_values(data["value"], baseline)
+        low, high = normalize_values(low, baseline), normalize_values(high, baseline)
+    else:
+        data["shown"], data["value_shown"] = data["smoothed"], data["value"]
+    data["low"], data["high"] = low, high
+    settings = data[list(SETTING_COLUMNS)].astype(str).drop_duplicates()
+    several = len(settings) > 1
+    keys = data[["training", *SETTING_COLUMNS]].drop_duplicates()
+    names = {tuple(map(str, k)): series_name(k, several) for _, k in keys.iterrows()}
+    data["series"] = [
+        names[tuple(map(str, k))] for k in data[["training", *SETTING_COLUMNS]].itertuples(index=False)
+    ]
+    return data
+
+
+def checkpoints_figure(
+    curves: pd.DataFrame,
+    best: pd.DataFrame,
+    x: str = "step",
+    log_x: bool = False,
+    baseline_line: float | None = None,
+    y_title: str = "value",
+) -> go.Figure:
+    """One line per series over ``x`` ('step' or 'tokens'), broken at gaps, with the best point starred.
+
+    ``curves`` comes from ``curve_frame``; ``best`` from ``best_checkpoints`` over the same frame. The
+    random baseline, when given, is a dashed horizontal line.
+    """
+    fig = go.Figure()
+    palette = _palette()
+    for i, (name, points) in enumerate(curves.groupby("series", sort=True)):
+        color = palette[i % len(palette)]
+        xs = points[x].tolist()
+        ys = points["shown"].tolist()
+        gap_starts = {start for start, _ in find_gaps(points["step"].tolist())}
+        x_gaps = [(xv, xv) for xv, s in zip(xs, points["step"], strict=True) if s in gap_starts]
+        line_x, line_y = break_at_gaps(xs, ys, x_gaps)
+        custom = _custom(points)
+        fig.add_trace(
+            go.Scatter(
+                x=line_x, y=line_y, mode="lines", name=str(name), legendgroup=str(name),
+                line=dict(color=color, width=2), hoverinfo="skip", connectgaps=False,
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=points["value_shown"], mode="markers", name=str(name), legendgroup=str(name),
+                showlegend=False, marker=dict(color=color, size=5), customdata=custom, meta=str(name),
+                hovertemplate=_HOVER,
+            )
+        )  # fmt: skip
+        star = _best_point(points, best)
+        if star is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[star[x]], y=[star["value_shown"]], mode="markers", name=f"best: {name}",
+                    legendgroup=str(name), showlegend=False, marker=dict(color=color, **BEST_MARKER),
+                    customdata=_custom(star.to_frame().T), meta=f"best of {name}", hovertemplate=_HOVER,
+                )
+            )  # fmt: skip
+    if baseline_line is not None:
+        fig.add_hline(y=baseline_line, line_dash="dash", line_color="grey", annotation_text="random baseline")
+    fig.update_layout(
+        xaxis_title="training tokens" if x == "tokens" else "training step",
+        yaxis_title=y_title,
+        xaxis_type="log" if log_x else "linear",
+        hovermode="closest",
+        legend=dict(orientation="h", yanchor="top", y=-0.15),
+        margin=dict(l=10, r=10, t=30, b=10),
+    )
+    return fig
+
+
+def _best_point(points: pd.DataFrame, best: pd.DataFrame) -> pd.Series | None:
+    first = points.iloc[0]
+    wanted = _key(first["training"], first["n_shot"], first["chat_template"], first["limit"])
+    for row in best.itertuples(index=False):
+        if _key(row.training, row.num_fewshot, row.chat_template, row.limit) != wanted:
+            continue
+        hit = points[(points["step"] == row.best_step) & (points["revision"] == row.best_revision)]
+        return None if hit.empty else hit.iloc[0]
+    return None
+
+
+def _key(*values: object) -> tuple[str, ...]:
+    """Comparable text of a series key: missing values alike, 0 and 0.0 alike."""
+    out = []
+    for v in values:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            out.append("")
+        elif isinstance(v, (bool, np.bool_)):
+            out.append(str(bool(v)))
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            out.append(f"{float(v):g}")
+        else:
+            out.append(str(v))
+    return tuple(out)
+
+
+def _custom(points: pd.DataFrame) -> np.ndarray:
+    tokens = [_tokens_text(t) for t in points["tokens"]]
+    return np.column_stack(
+        [
+            points["revision"].astype(str),
+            points["step"].astype("int64"),
+            tokens,
+            points["value"].astype(float),
+            points["low"].astype(float),
+            points["high"].astype(float),
+        ]
+    ).astype(object)
+
+
+def _tokens_text(tokens: object) -> str:
+    return format_tokens(None if tokens is None or pd.isna(tokens) else float(tokens)) or "–"
+
+
+def _palette() -> list[str]:
+    import plotly.colors
+
+    return list(plotly.colors.qualitative.Plotly) + list(plotly.colors.qualitative.Dark24)

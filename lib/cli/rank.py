@@ -1,0 +1,97 @@
+"""``python -m lib rank``: the leaderboard in the terminal, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from lib.cli import add_store_options
+from lib.cli._common import clean, open_index, print_frame
+from lib.leaderboard import LeaderboardView, build_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("rank", help="rank models like the leaderboard page does")
+    add_store_options(parser)
+    parser.add_argument("--benchmarks", default="", help="comma-separated benchmark ids or task:metric pairs")
+    parser.add_argument("--by", default="average", help="'average' or a benchmark id (default: average)")
+    parser.add_argument("--raw", action="store_true", help="rank on raw instead of normalized scores")
+    parser.add_argument("--weights", default="", help="custom weights for the average, e.g. bbh=2,math=1")
+    parser.add_argument("--search", default="", help="the search box's syntax, e.g. '@precision:bfloat16'")
+    parser.add_argument(
+        "--best-checkpoint", action="store_true", help="keep each training's best checkpoint only"
+    )
+    parser.add_argument("--include-partial", action="store_true", help="include runs made with --limit")
+    parser.add_argument("--show-flagged", action="store_true", help="keep flagged models (hidden by default)")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.set_defaults(func=run)
+
+
+def _weights(text: str) -> dict[str, float] | None:
+    if not text.strip():
+        return None
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"weight {part!r} must look like id=number")
+        weights[key.strip()] = float(value)
+    return weights
+
+
+def run(args: argparse.Namespace) -> int:
+    definition, index = open_index(args)
+    view = LeaderboardView(
+        benchmarks=tuple(b.strip() for b in args.benchmarks.split(",") if b.strip()),
+        by=args.by,
+        raw=args.raw,
+        weights=_weights(args.weights),
+        hide=() if args.show_flagged else ("flagged",),
+        best_checkpoint_only=args.best_checkpoint,
+        include_partial=args.include_partial,
+        search=args.search,
+    )
+    table = build_table(index, definition, view)
+    rows = [rank_record(row, table.benchmarks) for row in table.frame.to_dict(orient="records")]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        flat = [
+            {k: v for k, v in r.items() if k != "benchmarks"}
+            | {b: r["benchmarks"][b]["raw" if args.raw else "normalized"] for b in r["benchmarks"]}
+            for r in rows
+        ]
+        print_frame(pd.DataFrame(flat), args.format)
+    for notice in table.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    return 0
+
+
+def rank_record(row: dict, benchmarks) -> dict:
+    """One ranked row as the JSON output spells it."""
+    return {
+        "rank": clean(row["rank"]),
+        "stat_rank": clean(row["stat_rank"]),
+        "model": row["model"],
+        "revision": row["revision"],
+        "sha": row["sha"] or None,
+        "precision": row["precision"],
+        "chat_template": bool(row["chat_template"]),
+        "average": clean(row["average"]),
+        "average_stderr": clean(row["average_se"]),
+        "training": row["training"] or None,
+        "step": clean(row["step"]),
+        "benchmarks": {
+            b.key: {
+                "raw": clean(row[f"{b.id}_raw"]),
+                "normalized": clean(row[f"{b.id}_norm"]),
+                "stderr": clean(row[f"{b.id}_raw_se"]),
+                "normalized_stderr": clean(row[f"{b.id}_se"]),
+                "n_shot": clean(row[f"{b.id}_shots"]),
+            }
+            for b in benchmarks
+        },
+    }

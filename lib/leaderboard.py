@@ -1,0 +1,267 @@
+"""The leaderboard view: filters, size buckets, categories and the table a page shows.
+
+Pure functions over the frame ``lib.ranking.leaderboard_frame`` returns; nothing here touches
+Streamlit or SQL. ``LeaderboardView`` holds every setting a user can change on the page, so the
+page, the command line and the tests build exactly the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lib.config import Benchmark, Definition
+from lib.ranking import leaderboard_frame, rank_frame, rank_key, resolve_benchmarks
+from lib.search import search_mask
+
+# The Open LLM Leaderboard's size quick filters, in billions of parameters (lower bound excluded).
+SIZE_BUCKETS: dict[str, tuple[float, float]] = {
+    "Edge": (0.0, 3.0),
+    "Consumer": (3.0, 7.0),
+    "Mid-range": (7.0, 65.0),
+    "GPU-rich": (65.0, 141.0),
+}
+SIZE_BUCKET_HELP = "Edge ≤3B · Consumer 3-7B · Mid-range 7-65B · GPU-rich 65-141B parameters"
+SEARCH_FIELDS = {
+    "model": "model",
+    "name": "model",
+    "license": "license",
+    "hub license": "license",
+    "type": "type",
+    "category": "type",
+    "precision": "precision",
+    "architecture": "architecture",
+    "weight type": "weight_type",
+    "sha": "sha",
+    "model sha": "sha",
+    "revision": "revision",
+    "base model": "base_model",
+    "training": "training",
+}
+HIDE_OPTIONS = ("flagged", "merged", "moe", "deleted")
+
+
+@dataclass(frozen=True)
+class LeaderboardView:
+    """Every user setting of the leaderboard table."""
+
+    benchmarks: tuple[str, ...] = ()
+    by: str = "average"
+    raw: bool = False
+    weights: dict[str, float] | None = field(default=None, hash=False)
+    categories: tuple[str, ...] = ()
+    precisions: tuple[str, ...] = ()
+    weight_types: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    params_range: tuple[float, float] | None = None
+    hide: tuple[str, ...] = ("flagged",)
+    official_only: bool = False
+    best_checkpoint_only: bool = False
+    include_partial: bool = False
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class LeaderboardTable:
+    """The ranked, filtered table and what a page says about it."""
+
+    frame: pd.DataFrame
+    benchmarks: tuple[Benchmark, ...]
+    notices: tuple[str, ...]
+    total_rows: int
+    rank_label: str
+
+
+def enrich(frame: pd.DataFrame, definition: Definition) -> pd.DataFrame:
+    """Add category, symbol, type label, official flag and size bucket columns."""
+    out = frame
+    types = out["model_type"].fillna("").astype(str)
+    lookup = {t: definition.category(t) for t in types.unique()}
+    out["category"] = types.map(lambda t: lookup[t].id if lookup[t] else "")
+    out["symbol"] = types.map(lambda t: lookup[t].symbol if lookup[t] else "")
+    out["type"] = types.map(lambda t: lookup[t].label if lookup[t] else (t or ""))
+    orgs = out["model"].fillna("").astype(str).str.split("/", n=1).str[0]
+    out["official"] = orgs.isin(set(definition.official_providers))
+    params = pd.to_numeric(out["params"], errors="coerce")
+    out["size"] = size_bucket(params)
+    return out
+
+
+def size_bucket(params: pd.Series) -> pd.Series:
+    """The size quick-filter name for each parameter count in billions ('' when unknown or larger)."""
+    values = pd.to_numeric(params, errors="coerce").to_numpy(dtype=float)
+    names = np.full(values.shape, "", dtype=object)
+    for name, (low, high) in SIZE_BUCKETS.items():
+        inside = (values > low) & (values <= high) if low > 0 else (values >= low) & (values <= high)
+        names[inside & (names == "")] = name
+    return pd.Series(names, index=params.index)
+
+
+def apply_filters(frame: pd.DataFrame, view: LeaderboardView) -> tuple[pd.DataFrame, list[str]]:
+    """Rows that pass every filter of ``view``, and notices for the user."""
+    notices: list[str] = []
+    mask = pd.Series(True, index=frame.index)
+    if view.categories:
+        mask &= frame["category"].isin(view.categories)
+    if view.precisions:
+        mask &= frame["precision"].isin(view.precisions)
+    if view.weight_types:
+        mask &= frame["weight_type"].isin(view.weight_types)
+    params = pd.to_numeric(frame["params"], errors="coerce")
+    if view.sizes:
+        mask &= frame["size"].isin(view.sizes)
+    if view.params_range is not None:
+        low, high = view.params_range
+        mask &= params.between(low, high) | params.isna() & (low <= 0)
+    hide = set(view.hide)
+    if "flagged" in hide:
+        mask &= frame["flagged"].fillna("").astype(str) == ""
+    if "merged" in hide:
+        mask &= ~frame["merged"].fillna(False).astype(bool)
+    if "moe" in hide:
+        mask &= ~frame["moe"].fillna(False).astype(bool)
+    if "deleted" in hide:
+        mask &= frame["on_hub"].fillna(True).astype(bool)
+    if view.official_only:
+        mask &= frame["official"]
+    if view.search.strip():
+        result = search_mask(frame, view.search, SEARCH_FIELDS, ("model",))
+        mask &= result.mask
+        notices.extend(result.notices)
+    return frame[mask], notices
+
+
+def best_checkpoint_rows(frame: pd.DataFrame, column: str, higher_is_better: bool) -> pd.DataFrame:
+    """Keep each training's best checkpoint by ``column`` (ties: earliest step); other rows stay.
+
+    Rows without a training (ordinary models) pass through unchanged.
+    """
+    has_training = frame["training"].fillna("").astype(str) != ""
+    trainings = frame[has_training & frame[column].notna()]
+    if trainings.empty:
+        return frame
+    order = trainings.sort_values(
+        ["training", column, "step"], ascending=[True, not higher_is_better, True], kind="stable"
+    )
+    keep = order.drop_duplicates(["training", "precision", "chat_template"], keep="first").index
+    return frame[~has_training | frame.index.isin(keep)]
+
+
+def build_table(
+    index,  # lib.index.Index (not imported for typing to keep this module light)
+    definition: Definition,
+    view: LeaderboardView,
+    base: pd.DataFrame | None = None,
+) -> LeaderboardTable:
+    """The ranked and filtered table for ``view``. ``base`` reuses an unfiltered frame already computed."""
+    benchmarks = resolve_benchmarks(definition, list(view.benchmarks) or None)
+    frame = base if base is not None else unfiltered_frame(index, definition, view)
+    total = len(frame)
+    filtered, notices = apply_filters(frame, view)
+    key = rank_key(benchmarks, view.by, raw=view.raw)
+    if view.best_checkpoint_only:
+        filtered = best_checkpoint_rows(filtered, key.column, key.higher_is_better)
+    ranked = rank_frame(filtered, key)
+    missing = int(ranked[key.column].isna().sum())
+    if missing:
+        notices.append(
+            f"{missing} row(s) have no {key.label} score (a benchmark or subtask is missing, or its n-shot "
+            "differs from the definition's); they are listed last."
+        )
+    return LeaderboardTable(ranked, tuple(benchmarks), tuple(notices), total, key.label)
+
+
+def unfiltered_frame(index, definition: Definition, view: LeaderboardView) -> pd.DataFrame:
+    """Every leaderboard row for the view's benchmark selection, weights and partial-run choice."""
+    benchmarks = resolve_benchmarks(definition, list(view.benchmarks) or None)
+    frame = leaderboard_frame(index, benchmarks, view.weights, view.include_partial)
+    return enrich(frame, definition)
+
+
+def display_columns(benchmarks: Sequence[Benchmark], raw: bool) -> list[str]:
+    """The score columns a table shows for the raw or normalized view, in benchmark order."""
+    suffix = "raw_pct" if raw else "norm"
+    return [f"{b.id}_{suffix}" for b in benchmarks]
+
+
+def display_frame(
+    table: LeaderboardTable, raw: bool, hub_url: str = "https://huggingface.co"
+) -> pd.DataFrame:
+    """The table shaped for display: percentages, interval text, links; hostile text stays plain text."""
+    frame = table.frame
+    out = pd.DataFrame(index=frame.index)
+    out["Rank"] = frame["rank"]
+    out["Stat. rank"] = frame["stat_rank"]
+    out["T"] = frame["symbol"]
+    out["Model"] = frame["model"]
+    out["Hub"] = np.where(
+        frame["model"].astype(str).str.startswith("local/"), None, hub_url + "/" + frame["model"].astype(str)
+    )
+    average = frame["average_raw"] if raw else frame["average"]
+    out["Average"] = average
+    out["± 95%"] = 1.959963984540054 * frame["average_se"]
+    for bench in table.benchmarks:
+        if raw and bench.higher_is_better:
+            out[bench.name] = frame[f"{bench.id}_raw"] * 100
+        elif raw:
+            out[bench.name] = frame[f"{bench.id}_raw"]
+        else:
+            out[bench.name] = frame[f"{bench.id}_norm"]
+    out["Type"] = frame["type"]
+    out["Precision"] = frame["precision"]
+    out["Weight type"] = frame["weight_type"]
+    out["Architecture"] = frame["architecture"]
+    out["#Params (B)"] = pd.to_numeric(frame["params"], errors="coerce")
+    out["Hub License"] = frame["license"]
+    out["Hub ❤️"] = frame["likes"]
+    out["Model sha"] = frame["sha"].where(frame["sha"].astype(str) != "", frame["revision"])
+    out["Chat template"] = frame["chat_template"].astype(bool)
+    out["Official"] = frame["official"].astype(bool)
+    out["Merged"] = frame["merged"].astype(bool)
+    out["MoE"] = frame["moe"].astype(bool)
+    out["Flagged"] = frame["flagged"].fillna("")
+    out["Available on the Hub"] = frame["on_hub"].astype(bool)
+    out["Training"] = frame["training"].fillna("")
+    out["Step"] = frame["step"]
+    out["Submitted"] = frame["submitted_time"]
+    out["Base model"] = frame["base_model"]
+    return out
+
+
+DEFAULT_COLUMNS = (
+    "Rank",
+    "Stat. rank",
+    "T",
+    "Model",
+    "Average",
+    "± 95%",
+    "Precision",
+    "#Params (B)",
+    "Hub License",
+)
+OPTIONAL_COLUMNS = (
+    "Stat. rank",
+    "Hub",
+    "± 95%",
+    "Type",
+    "Precision",
+    "Weight type",
+    "Architecture",
+    "#Params (B)",
+    "Hub License",
+    "Hub ❤️",
+    "Model sha",
+    "Chat template",
+    "Official",
+    "Merged",
+    "MoE",
+    "Flagged",
+    "Available on the Hub",
+    "Training",
+    "Step",
+    "Submitted",
+    "Base model",
+)

@@ -1,0 +1,79 @@
+"""The app's definition and index, cached across reruns and sessions, with visible loading progress."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from lib.config import Definition, load_definition
+from lib.index import Index
+
+# How old the index may be before a rerun refreshes it (re-reading only changed files).
+REFRESH_TTL_S = float(os.environ.get("LEADERBOARD_REFRESH_S", "60"))
+
+
+def _cli_options() -> argparse.Namespace:
+    """Options after ``--`` on ``streamlit run streamlit_app.py -- --config offline``."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config", default=None)
+    parser.add_argument("--results", default=None)
+    parser.add_argument("--requests", default=None)
+    options, _ = parser.parse_known_args(sys.argv[1:])
+    return options
+
+
+@st.cache_resource(show_spinner=False)
+def _definition(name_or_path: str | None) -> Definition:
+    return load_definition(name_or_path)
+
+
+def app_definition() -> Definition:
+    """The definition the app runs on: ``--config``, else $LEADERBOARD_CONFIG, else the demo."""
+    return _definition(_cli_options().config or os.environ.get("LEADERBOARD_CONFIG"))
+
+
+@st.cache_resource(show_spinner=False)
+def _index(definition_path: str, results: str, requests: str) -> Index:
+    return Index(_definition(definition_path), results, requests)
+
+
+def app_index(definition: Definition) -> Index:
+    """The shared index, loaded on first use with a progress bar, refreshed after the TTL."""
+    options = _cli_options()
+    results = options.results or os.environ.get("LEADERBOARD_RESULTS") or definition.results_store
+    requests = options.requests or os.environ.get("LEADERBOARD_REQUESTS") or definition.requests_store
+    index = _index(str(definition.path), results, requests)
+    if index.loaded_at is None:
+        bar = st.progress(0.0, text="Loading the results store…")
+        index.refresh(progress=lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
+        bar.empty()
+    elif time.time() - index.loaded_at > REFRESH_TTL_S:
+        index.refresh()
+    return index
+
+
+def data_status(index: Index) -> None:
+    """'Data as of' with a refresh button, and the ingest report when a file could not be read."""
+    left, right = st.columns([4, 1])
+    stamp = datetime.fromtimestamp(index.loaded_at or time.time(), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    counts = index.counts()
+    left.caption(
+        f"{counts['evaluations']:,} evaluations · {counts['requests']:,} requests · data as of {stamp}"
+    )
+    if right.button("↻ Refresh", help="Re-read new and changed files from the stores", key="refresh_data"):
+        stats = index.refresh()
+        st.toast(f"Refreshed: {stats.parsed} file(s) read, {stats.removed} removed in {stats.seconds:.2f}s")
+    problems = index.problems()
+    if problems.empty:
+        return
+    errors = int((problems["level"] == "error").sum())
+    warnings = len(problems) - errors
+    label = f"Ingest report: {errors} file(s) not loaded, {warnings} warning(s)"
+    with st.expander(("⚠️ " if errors else "ℹ️ ") + label):
+        st.caption("Each file that could not be read is listed with the reason; everything else loaded.")
+        st.dataframe(problems, hide_index=True, width="stretch")

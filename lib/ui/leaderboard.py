@@ -1,0 +1,201 @@
+"""Widgets of the leaderboard page: the controls (all URL-backed), the table and the downloads."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from lib.config import Definition
+from lib.index import Index
+from lib.leaderboard import (
+    DEFAULT_COLUMNS,
+    HIDE_OPTIONS,
+    OPTIONAL_COLUMNS,
+    SIZE_BUCKET_HELP,
+    SIZE_BUCKETS,
+    LeaderboardTable,
+    LeaderboardView,
+    display_frame,
+    unfiltered_frame,
+)
+from lib.search import describe_syntax
+from lib.ui import state
+from lib.ui.state import Setting
+
+HIDE_LABELS = {"flagged": "Flagged", "merged": "Merges", "moe": "MoE", "deleted": "Deleted from the Hub"}
+MAX_PARAMS = 1000.0
+
+
+def settings(definition: Definition) -> list[Setting]:
+    """Every control of the page, with its URL key and default."""
+    bench_ids = tuple(b.id for b in definition.benchmarks)
+    return [
+        Setting("q", "str", ""),
+        Setting("view", "str", "normalized", ("normalized", "raw")),
+        Setting("by", "str", "average", ("average", *bench_ids)),
+        Setting("bench", "list", list(bench_ids), bench_ids),
+        Setting("cat", "list", [], tuple(c.id for c in definition.categories)),
+        Setting("prec", "list", [], definition.precisions),
+        Setting("wt", "list", [], definition.weight_types),
+        Setting("size", "list", [], tuple(SIZE_BUCKETS)),
+        Setting("pmin", "float", 0.0),
+        Setting("pmax", "float", MAX_PARAMS),
+        Setting("hide", "list", ["flagged"], HIDE_OPTIONS),
+        Setting("official", "bool", False),
+        Setting("best", "bool", False),
+        Setting("partial", "bool", False),
+        Setting("weighted", "bool", False),
+        *[Setting(f"w_{b}", "float", 1.0) for b in bench_ids],
+        Setting("cols", "list", list(DEFAULT_COLUMNS), OPTIONAL_COLUMNS + ("Rank", "T", "Model", "Average")),
+    ]
+
+
+def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
+    """Draw the controls and return the view they describe."""
+    by_key = {s.key: s for s in url}
+    names = {b.id: b.name for b in definition.benchmarks}
+    st.text_input(
+        "Search",
+        key=by_key["q"].widget_key,
+        placeholder="Search models: llama; @license:mit @precision:bfloat16 @type:chat  (; separates alternatives)",
+        help=describe_syntax(),
+        label_visibility="collapsed",
+    )
+    top = st.columns([1.2, 1.2, 2.6])
+    top[0].segmented_control(
+        "Scores",
+        ["normalized", "raw"],
+        key=by_key["view"].widget_key,
+        help="Normalized: max(0, raw - random baseline) / (1 - baseline) x 100. Raw: lm-eval's score in %.",
+    )
+    top[1].selectbox(
+        "Rank by",
+        ["average", *names],
+        format_func=lambda v: "Average" if v == "average" else names.get(v, v),
+        key=by_key["by"].widget_key,
+    )
+    top[2].multiselect("Benchmarks", list(names), format_func=names.get, key=by_key["bench"].widget_key)
+    with st.expander("Filters", expanded=False):
+        cols = st.columns(3)
+        categories = {c.id: c.label for c in definition.categories}
+        cols[0].pills("Model types", list(categories), format_func=categories.get, selection_mode="multi",
+                      key=by_key["cat"].widget_key)  # fmt: skip
+        cols[0].pills("Sizes", list(SIZE_BUCKETS), selection_mode="multi", key=by_key["size"].widget_key,
+                      help=SIZE_BUCKET_HELP)  # fmt: skip
+        cols[1].multiselect("Precision", list(definition.precisions), key=by_key["prec"].widget_key)
+        cols[1].multiselect("Weight type", list(definition.weight_types), key=by_key["wt"].widget_key)
+        cols[1].slider("#Params (B)", 0.0, MAX_PARAMS, key="params_slider",
+                       value=(state.value(by_key["pmin"]), state.value(by_key["pmax"])))  # fmt: skip
+        low, high = st.session_state["params_slider"]
+        st.session_state[by_key["pmin"].widget_key] = low
+        st.session_state[by_key["pmax"].widget_key] = high
+        cols[2].pills("Hide", list(HIDE_OPTIONS), format_func=HIDE_LABELS.get, selection_mode="multi",
+                      key=by_key["hide"].widget_key)  # fmt: skip
+        cols[2].toggle("Official providers only", key=by_key["official"].widget_key)
+        cols[2].toggle("Best checkpoint per training only", key=by_key["best"].widget_key,
+                       help="Keep one row per training: its best checkpoint by the ranking score (ties: earliest).")  # fmt: skip
+        cols[2].toggle("Include partial runs (--limit)", key=by_key["partial"].widget_key,
+                       help="Runs made with lm-eval's --limit score a subset: shown as their own rows.")  # fmt: skip
+    weights = _weights(definition, by_key)
+    return LeaderboardView(
+        benchmarks=tuple(state.value(by_key["bench"])) or tuple(names),
+        by=state.value(by_key["by"]) or "average",
+        raw=state.value(by_key["view"]) == "raw",
+        weights=weights,
+        categories=tuple(state.value(by_key["cat"]) or ()),
+        precisions=tuple(state.value(by_key["prec"])),
+        weight_types=tuple(state.value(by_key["wt"])),
+        sizes=tuple(state.value(by_key["size"]) or ()),
+        params_range=(low, high) if (low, high) != (0.0, MAX_PARAMS) else None,
+        hide=tuple(state.value(by_key["hide"]) or ()),
+        official_only=bool(state.value(by_key["official"])),
+        best_checkpoint_only=bool(state.value(by_key["best"])),
+        include_partial=bool(state.value(by_key["partial"])),
+        search=str(state.value(by_key["q"]) or ""),
+    )
+
+
+def _weights(definition: Definition, by_key: dict[str, Setting]) -> dict[str, float] | None:
+    with st.expander("Custom weights for the average"):
+        st.toggle("Use custom weights", key=by_key["weighted"].widget_key)
+        cols = st.columns(len(definition.benchmarks))
+        for col, bench in zip(cols, definition.benchmarks, strict=True):
+            col.number_input(bench.name, min_value=0.0, max_value=100.0, step=0.5,
+                             key=by_key[f"w_{bench.id}"].widget_key)  # fmt: skip
+    if not state.value(by_key["weighted"]):
+        return None
+    return {b.id: float(state.value(by_key[f"w_{b.id}"])) for b in definition.benchmarks}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_frame(
+    _index: Index, generation: int, definition_path: str, benchmarks: tuple[str, ...],
+    weights: tuple[tuple[str, float], ...] | None, partial: bool,
+) -> pd.DataFrame:  # fmt: skip
+    """The unfiltered leaderboard frame, recomputed only when the data or the selection changed."""
+    view = LeaderboardView(
+        benchmarks=benchmarks, weights=dict(weights) if weights else None, include_partial=partial
+    )
+    return unfiltered_frame(_index, _index.definition, view)
+
+
+def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.DataFrame:
+    """Draw the table with the chosen columns; returns the full display frame (for downloads)."""
+    shown = display_frame(table, raw)
+    bench_names = [b.name for b in table.benchmarks]
+    chosen = state.value(column_setting) or list(DEFAULT_COLUMNS)
+    order = [c for c in shown.columns if c in chosen or c in bench_names or c in ("Model",)]
+    config = {
+        "Rank": st.column_config.NumberColumn("Rank", help="Plain rank by the ranking score", width="small"),
+        "Stat. rank": st.column_config.NumberColumn(
+            "Stat. rank", width="small",
+            help="1 + the number of models whose 95% interval lies wholly above this one: "
+            "models that cannot be told apart share a rank.",
+        ),
+        "T": st.column_config.TextColumn("T", width="small", help="Model type"),
+        "Model": st.column_config.TextColumn("Model", width="large"),
+        "Hub": st.column_config.LinkColumn("Hub", display_text="🤗", width="small"),
+        "Average": st.column_config.ProgressColumn(
+            "Average ⬆️", min_value=0, max_value=100, format="%.2f",
+            help="Mean of the selected benchmarks (weighted when custom weights are on)",
+        ),
+        "± 95%": st.column_config.NumberColumn("± 95%", format="± %.2f", width="small"),
+        "#Params (B)": st.column_config.NumberColumn(format="%.2f"),
+        "Flagged": st.column_config.TextColumn("Flagged", help="Why the model was flagged"),
+        "Step": st.column_config.NumberColumn(format="%d"),
+    }  # fmt: skip
+    for bench in table.benchmarks:
+        config[bench.name] = st.column_config.NumberColumn(
+            bench.name, format="%.2f", help=_bench_help(bench, raw)
+        )
+    st.dataframe(
+        shown[order],
+        column_config=config,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(shown), 740),
+    )
+    return shown
+
+
+def _bench_help(bench, raw: bool) -> str:
+    baselines = sorted({round(c.baseline, 4) for c in bench.components})
+    shots = "" if bench.num_fewshot is None else f" · {bench.num_fewshot}-shot"
+    base = ", ".join(f"{b:g}" for b in baselines)
+    kind = "raw score (%)" if raw else "normalized score (0 = random guessing)"
+    return f"{bench.description} {kind}; baseline {base}{shots}".strip()
+
+
+def downloads(shown: pd.DataFrame) -> None:
+    """CSV and Parquet of the current view."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(
+        "⬇ CSV", shown.to_csv(index=False).encode("utf-8"), "leaderboard.csv", "text/csv", key="dl_csv"
+    )
+    buffer = io.BytesIO()
+    shown.to_parquet(buffer, index=False)
+    right.download_button(
+        "⬇ Parquet", buffer.getvalue(), "leaderboard.parquet", "application/octet-stream", key="dl_parquet"
+    )

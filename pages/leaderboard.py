@@ -1,0 +1,42 @@
+"""Leaderboard: ranked models with raw or normalized scores, filters, search and downloads."""
+
+import streamlit as st
+
+from lib.leaderboard import OPTIONAL_COLUMNS, build_table
+from lib.ranking import RankingError
+from lib.ui import leaderboard as ui
+from lib.ui import state
+from lib.ui.data import app_definition, app_index, data_status
+
+definition = app_definition()
+st.title(f"🏆 {definition.title}")
+if definition.introduction:
+    st.caption(definition.introduction)
+
+url = ui.settings(definition)
+state.bind(url, "leaderboard")
+view = ui.controls(definition, url)
+with st.popover("Columns"):
+    st.multiselect("Columns shown", list(OPTIONAL_COLUMNS), key=url[-1].widget_key)
+
+index = app_index(definition)
+try:
+    weights = tuple(sorted(view.weights.items())) if view.weights else None
+    base = ui.cached_frame(
+        index, index.generation, str(definition.path), view.benchmarks, weights, view.include_partial
+    )
+    table = build_table(index, definition, view, base=base)
+except RankingError as exc:
+    st.error(f"{exc}. Change the selection above.")
+    st.stop()
+
+for notice in table.notices:
+    st.info(notice, icon="ℹ️")
+st.caption(
+    f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
+    f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
+)
+shown = ui.table(table, view.raw, url[-1])
+ui.downloads(shown)
+data_status(index)
+state.publish(url)

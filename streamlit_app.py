@@ -1,0 +1,10 @@
+"""Entry point: page config, the sidebar submission form, navigation. Nothing else."""
+
+import streamlit as st
+
+from lib.ui.data import app_definition
+from lib.ui.pages import navigation_pages
+
+st.set_page_config(page_title=app_definition().short_title, page_icon="🏆", layout="wide")
+page = st.navigation(navigation_pages())
+page.run()

@@ -1,0 +1,52 @@
+"""Shared fixtures: paths, Streamlit isolation for AppTest, and the real-data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+
+
+@pytest.fixture
+def real_data() -> Path:
+    """The real Pythia result files beside the checkout; skips when they are not there."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real data folder {REAL_DATA} is not present")
+    return REAL_DATA
+
+
+@pytest.fixture(autouse=True)
+def _streamlit_isolation(monkeypatch):
+    """Keep AppTest runs independent and on the st.navigation path.
+
+    AppTest resets ``PagesManager.uses_pages_directory`` before each run and the constructor sets it
+    to True when a ``pages/`` folder exists, which sends later runs down the legacy multipage path
+    and drops whatever the entry script draws (the sidebar form). The real server is unaffected:
+    ``st.navigation`` sets it to False. See ../shared/reference/environment.md.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - streamlit missing
+        yield
+        return
+    original = PagesManager.__init__
+
+    def patched(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", patched)
+    yield
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
