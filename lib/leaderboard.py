@@ -7,7 +7,6 @@ page, the command line and the tests build exactly the same table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,12 +180,6 @@ def unfiltered_frame(index, definition: Definition, view: LeaderboardView) -> pd
     return enrich(frame, definition)
 
 
-def display_columns(benchmarks: Sequence[Benchmark], raw: bool) -> list[str]:
-    """The score columns a table shows for the raw or normalized view, in benchmark order."""
-    suffix = "raw_pct" if raw else "norm"
-    return [f"{b.id}_{suffix}" for b in benchmarks]
-
-
 def display_frame(
     table: LeaderboardTable, raw: bool, hub_url: str = "https://huggingface.co"
 ) -> pd.DataFrame:
@@ -231,12 +224,9 @@ def display_frame(
     return out
 
 
+ALWAYS_SHOWN = ("Rank", "T", "Model", "Average")
 DEFAULT_COLUMNS = (
-    "Rank",
     "Stat. rank",
-    "T",
-    "Model",
-    "Average",
     "± 95%",
     "Precision",
     "#Params (B)",

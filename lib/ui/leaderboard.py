@@ -10,6 +10,7 @@ import streamlit as st
 from lib.config import Definition
 from lib.index import Index
 from lib.leaderboard import (
+    ALWAYS_SHOWN,
     DEFAULT_COLUMNS,
     HIDE_OPTIONS,
     OPTIONAL_COLUMNS,
@@ -48,7 +49,7 @@ def settings(definition: Definition) -> list[Setting]:
         Setting("partial", "bool", False),
         Setting("weighted", "bool", False),
         *[Setting(f"w_{b}", "float", 1.0) for b in bench_ids],
-        Setting("cols", "list", list(DEFAULT_COLUMNS), OPTIONAL_COLUMNS + ("Rank", "T", "Model", "Average")),
+        Setting("cols", "list", list(DEFAULT_COLUMNS), OPTIONAL_COLUMNS),
     ]
 
 
@@ -146,7 +147,7 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     shown = display_frame(table, raw)
     bench_names = [b.name for b in table.benchmarks]
     chosen = state.value(column_setting) or list(DEFAULT_COLUMNS)
-    order = [c for c in shown.columns if c in chosen or c in bench_names or c in ("Model",)]
+    order = [c for c in shown.columns if c in chosen or c in bench_names or c in ALWAYS_SHOWN]
     config = {
         "Rank": st.column_config.NumberColumn("Rank", help="Plain rank by the ranking score", width="small"),
         "Stat. rank": st.column_config.NumberColumn(

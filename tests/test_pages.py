@@ -1,0 +1,101 @@
+"""AppTest: every page of the registry renders on the demo store without an exception, and the
+leaderboard's controls do what their labels say."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.ui.pages import PAGES, ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
+def test_every_page_renders(spec):
+    at = _app()
+    if not spec.default:
+        at.switch_page(spec.script).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, f"{spec.script} draws no title"
+
+
+def _caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if " rows · ranked by " in c.value)
+
+
+def test_leaderboard_search_filters_and_publishes_to_the_url():
+    at = _app()
+    total = len(at.dataframe[0].value)
+    at.text_input[0].input("Bluefin").run()
+    frame = at.dataframe[0].value
+    assert 0 < len(frame) < total
+    assert frame["Model"].str.contains("Bluefin", case=False).all()
+    assert at.query_params["q"] == "Bluefin"
+
+
+def test_leaderboard_raw_view_shows_raw_percentages():
+    at = _app()
+    normalized = at.dataframe[0].value.set_index("Model")["GPQA"]
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["view"] = "raw"
+    at.run()
+    raw = at.dataframe[0].value.set_index("Model")["GPQA"]
+    model = normalized.dropna().index[0]
+    # GPQA baseline is 0.25: normalized = (raw - 25) / 0.75
+    assert normalized[model] == pytest.approx(max(0.0, raw[model] - 25.0) / 0.75, abs=1e-6)
+    assert "(raw scores)" in _caption(at)
+
+
+def test_leaderboard_rank_by_a_benchmark_sorts_by_it():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["by"] = "math"
+    at.run()
+    column = at.dataframe[0].value["MATH Lvl 5"].dropna()
+    assert column.is_monotonic_decreasing
+    assert "ranked by MATH Lvl 5" in _caption(at)
+
+
+def test_hidden_flagged_models_come_back_when_unhidden():
+    at = _app()
+    hidden = len(at.dataframe[0].value)
+    at2 = AppTest.from_file(APP, default_timeout=90)
+    at2.query_params["hide"] = "merged"  # flagged no longer hidden, merges hidden
+    at2.run()
+    shown = at2.dataframe[0].value
+    assert shown["Model"].str.contains("merge|slerp|passthrough|ties", case=False).sum() < len(shown)
+    assert len(shown) != hidden
+
+
+def test_best_checkpoint_mode_keeps_one_row_per_training():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["best"] = "1"
+    at.query_params["cols"] = "Training,Step"
+    at.run()
+    frame = at.dataframe[0].value
+    trainings = frame.loc[frame["Training"] != "", "Training"]
+    assert trainings.is_unique and len(trainings) >= 4
+
+
+def test_invalid_regex_in_search_falls_back_with_a_notice():
+    at = _app()
+    at.text_input[0].input("[Bluefin").run()
+    assert not at.exception
+    assert any("not a valid regular expression" in i.value for i in at.info)
+
+
+def test_about_page_explains_normalization_with_the_baselines():
+    at = _app()
+    at.switch_page("pages/about.py").run()
+    table = at.dataframe[0].value
+    gpqa = table[table["Benchmark"] == "GPQA"].iloc[0]
+    assert gpqa["Random baseline"] == 0.25
+    assert len(table[table["Benchmark"] == "BBH"]) == 24
+    assert any("Statistical rank" in m.value for m in at.markdown)
