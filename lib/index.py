@@ -27,6 +27,7 @@ from lib.ingest import IngestError, parse_result_bytes
 from lib.queue import parse_request
 from lib.records import Evaluation, IngestProblem, Request
 from lib.stores import FileStore, StoreError, open_store
+from lib.stores.base import StoreMissingError
 
 log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -102,6 +103,7 @@ class Index:
         self.loaded_at: float | None = None
         self.generation = 0  # bumped whenever a refresh changed what the index holds
         self.store_errors: list[str] = []
+        self.store_notes: list[str] = []  # not errors: a store folder that is not created yet
 
     # ----------------------------------------------------------------- building
     def refresh(self, progress: Progress | None = None) -> RefreshStats:
@@ -110,6 +112,7 @@ class Index:
             started = time.perf_counter()
             stats = RefreshStats()
             self.store_errors = []
+            self.store_notes = []
             self._refresh_results(stats, progress)
             self._refresh_requests(stats)
             self._write_problems()
@@ -131,6 +134,9 @@ class Index:
     def _refresh_results(self, stats: RefreshStats, progress: Progress | None) -> None:
         try:
             files = self.results.list_files((".json",))
+        except StoreMissingError as exc:
+            self.store_notes.append(f"results store: {exc}")
+            files = []
         except StoreError as exc:
             self.store_errors.append(f"results store: {exc}")
             return
@@ -174,6 +180,9 @@ class Index:
     def _refresh_requests(self, stats: RefreshStats) -> None:
         try:
             files = self.requests.list_files((".json",))
+        except StoreMissingError as exc:
+            self.store_notes.append(f"requests store: {exc}")
+            files = []
         except StoreError as exc:
             self.store_errors.append(f"requests store: {exc}")
             return
@@ -297,6 +306,7 @@ class Index:
             for p in problems
         ]
         rows += [("store", "", "error", message) for message in self.store_errors]
+        rows += [("store", "", "warning", message) for message in self.store_notes]
         self.con.execute("DELETE FROM problems")
         if rows:
             self.con.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", rows)

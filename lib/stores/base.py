@@ -19,6 +19,10 @@ class StoreError(RuntimeError):
     """A store cannot be read (missing folder, unreachable repo, revoked token)."""
 
 
+class StoreMissingError(StoreError):
+    """The store does not exist (yet): a local folder created by its first write, say."""
+
+
 class StoreWriteError(StoreError):
     """A write was refused or failed; nothing was half-written."""
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
-from lib.stores.base import FileInfo, StoreError, StoreWriteError, UnsafePathError
+from lib.stores.base import FileInfo, StoreMissingError, StoreWriteError, UnsafePathError
+
+# A compare-and-swap holds its lock for one small write; a lock older than this was left by a killed writer.
+STALE_LOCK_S = 30.0
 
 
 class LocalFileStore:
@@ -24,7 +28,9 @@ class LocalFileStore:
 
     def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
         if not self.root.is_dir():
-            raise StoreError(f"store folder {self.root} does not exist")
+            raise StoreMissingError(
+                f"store folder {self.root} does not exist yet (the first write creates it)"
+            )
         found: list[FileInfo] = []
         stack = [self.root]
         root_len = len(str(self.root)) + 1
@@ -102,6 +108,7 @@ class LocalFileStore:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
+            self._break_stale_lock(lock)
             return False
         try:
             os.close(fd)
@@ -111,6 +118,15 @@ class LocalFileStore:
             return True
         finally:
             os.unlink(lock)
+
+    @staticmethod
+    def _break_stale_lock(lock: Path) -> None:
+        """Remove a lock left by a writer killed while holding it (held far longer than any write takes)."""
+        try:
+            if time.time() - lock.stat().st_mtime > STALE_LOCK_S:
+                lock.unlink()
+        except FileNotFoundError:
+            pass
 
     def delete(self, path: str, message: str = "") -> None:
         try:
