@@ -111,11 +111,16 @@ def encode_request(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
 
 
-def create_request(store: FileStore, data: dict[str, Any]) -> tuple[bool, str]:
-    """Write a new request file; never overwrites. Returns (created, path)."""
-    path = request_path(
-        data["model"], bool(data.get("private", False)), data["precision"], data["weight_type"]
-    )
+def create_request(store: FileStore, data: dict[str, Any], path: str | None = None) -> tuple[bool, str]:
+    """Write a new request file; never overwrites. Returns (created, path).
+
+    ``path`` defaults to the template's ``request_path``; a caller may give another safe path (a second
+    revision of the same model and precision gets the sha appended, see ``lib.submissions``).
+    """
+    if path is None:
+        private = bool(data.get("private", False))
+        path = request_path(data["model"], private, data["precision"], data["weight_type"])
+    path = safe_relpath(path)
     data = dict(data)
     now = data.setdefault("submitted_time", utc_now())
     data.setdefault("status_history", [{"status": data.get("status", "PENDING"), "time": now}])
