@@ -17,14 +17,22 @@ Z95 = 1.959963984540054
 BEST_MARKER = dict(symbol="star", size=16, line=dict(width=1, color="black"))
 _HOVER = (
     "<b>%{meta}</b><br>revision %{customdata[0]}<br>step %{customdata[1]:,}<br>tokens %{customdata[2]}"
-    "<br>value %{y:.4g} (95%: %{customdata[4]:.4g} to %{customdata[5]:.4g})<br>raw %{customdata[3]:.4g}"
-    "<extra></extra>"
+    "<br>value %{y:.4g} (%{customdata[4]})<br>%{customdata[3]}<extra></extra>"
 )
 
 
 def normalize_values(values: pd.Series, baseline: float) -> pd.Series:
     """Raw fractions on the 0-100 scale above a random baseline: max(0, raw - b) / (1 - b) * 100."""
     return (values - baseline).clip(lower=0) / (1.0 - baseline) * 100.0
+
+
+def suggest_log_y(values: pd.Series, higher_is_better: bool) -> bool:
+    """A log y axis for a lower-is-better metric whose positive values span two orders of magnitude
+    (perplexity from ~1e5 at step 0 down to ~5), where a linear axis flattens every curve but one."""
+    shown = pd.to_numeric(values, errors="coerce").dropna()
+    if higher_is_better or shown.empty or (shown <= 0).any():
+        return False
+    return bool(shown.max() / shown.min() >= 100)
 
 
 def series_name(row: pd.Series | dict, several_settings: bool) -> str:
@@ -45,7 +53,7 @@ def curve_frame(frame: pd.DataFrame, smooth: int = 0, baseline: float | None = N
     baseline is given), its 95% interval ``low``/``high`` and a ``series`` legend name."""
     data = frame.sort_values(["training", "step"], kind="stable").reset_index(drop=True)
     data["smoothed"] = smoothed_values(data, smooth) if smooth > 1 else data["value"]
-    stderr = pd.to_numeric(data["stderr"], errors="coerce").fillna(0.0)
+    stderr = pd.to_numeric(data["stderr"], errors="coerce")
     low, high = data["value"] - Z95 * stderr, data["value"] + Z95 * stderr
     if baseline is not None:
         data["shown"] = normalize_values(data["smoothed"], baseline)
@@ -71,55 +79,91 @@ def checkpoints_figure(
     log_x: bool = False,
     baseline_line: float | None = None,
     y_title: str = "value",
+    log_y: bool = False,
 ) -> go.Figure:
     """One line per series over ``x`` ('step' or 'tokens'), broken at gaps, with the best point starred.
 
-    ``curves`` comes from ``curve_frame``; ``best`` from ``best_checkpoints`` over the same frame. The
-    random baseline, when given, is a dashed horizontal line.
+    ``curves`` comes from ``curve_frame``; ``best`` from ``best_checkpoints`` over the same frame. A
+    missing stretch of checkpoints is bridged by a faint dotted segment (hover: the missing steps), so
+    a reader sees the hole instead of a silent interpolation. The random baseline, when given, is a
+    dashed horizontal line. ``log_y`` suits perplexities that fall over orders of magnitude.
     """
     fig = go.Figure()
     palette = _palette()
     for i, (name, points) in enumerate(curves.groupby("series", sort=True)):
         color = palette[i % len(palette)]
-        xs = points[x].tolist()
-        ys = points["shown"].tolist()
-        gap_starts = {start for start, _ in find_gaps(points["step"].tolist())}
-        x_gaps = [(xv, xv) for xv, s in zip(xs, points["step"], strict=True) if s in gap_starts]
-        line_x, line_y = break_at_gaps(xs, ys, x_gaps)
-        custom = _custom(points)
+        for trace in _series_traces(points, best, str(name), color, x):
+            fig.add_trace(trace)
+    if len(best):
         fig.add_trace(
             go.Scatter(
-                x=line_x, y=line_y, mode="lines", name=str(name), legendgroup=str(name),
-                line=dict(color=color, width=2), hoverinfo="skip", connectgaps=False,
+                x=[None], y=[None], mode="markers", name="best checkpoint",
+                marker=dict(color="white", **BEST_MARKER), hoverinfo="skip",
             )
         )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(
-                x=xs, y=points["value_shown"], mode="markers", name=str(name), legendgroup=str(name),
-                showlegend=False, marker=dict(color=color, size=5), customdata=custom, meta=str(name),
-                hovertemplate=_HOVER,
-            )
-        )  # fmt: skip
-        star = _best_point(points, best)
-        if star is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=[star[x]], y=[star["value_shown"]], mode="markers", name=f"best: {name}",
-                    legendgroup=str(name), showlegend=False, marker=dict(color=color, **BEST_MARKER),
-                    customdata=_custom(star.to_frame().T), meta=f"best of {name}", hovertemplate=_HOVER,
-                )
-            )  # fmt: skip
     if baseline_line is not None:
-        fig.add_hline(y=baseline_line, line_dash="dash", line_color="grey", annotation_text="random baseline")
+        fig.add_hline(
+            y=baseline_line, line_dash="dash", line_color="grey",
+            annotation_text="random baseline", annotation_position="bottom right",
+        )  # fmt: skip
     fig.update_layout(
         xaxis_title="training tokens" if x == "tokens" else "training step",
-        yaxis_title=y_title,
+        yaxis_title=y_title + (" (log scale)" if log_y else ""),
         xaxis_type="log" if log_x else "linear",
+        yaxis_type="log" if log_y else "linear",
         hovermode="closest",
-        legend=dict(orientation="h", yanchor="top", y=-0.15),
+        legend=dict(orientation="h", yanchor="top", y=-0.18),
         margin=dict(l=10, r=10, t=30, b=10),
+        height=520,
     )
     return fig
+
+
+def _series_traces(points: pd.DataFrame, best: pd.DataFrame, name: str, color: str, x: str) -> list:
+    """The line, the hoverable points, the dotted gap bridges and the star of one series."""
+    xs = points[x].tolist()
+    ys = points["shown"].tolist()
+    gaps = find_gaps(points["step"].tolist())
+    gap_starts = {start for start, _ in gaps}
+    x_gaps = [(xv, xv) for xv, s in zip(xs, points["step"], strict=True) if s in gap_starts]
+    line_x, line_y = break_at_gaps(xs, ys, x_gaps)
+    traces = [
+        go.Scatter(
+            x=line_x, y=line_y, mode="lines", name=name, legendgroup=name,
+            line=dict(color=color, width=2), hoverinfo="skip", connectgaps=False,
+        ),
+        go.Scatter(
+            x=xs, y=points["value_shown"], mode="markers", name=name, legendgroup=name,
+            showlegend=False, marker=dict(color=color, size=5), customdata=_custom(points), meta=name,
+            hovertemplate=_HOVER,
+        ),
+    ]  # fmt: skip
+    traces += _gap_bridges(points, gaps, name, color, x)
+    star = _best_point(points, best)
+    if star is not None:
+        traces.append(
+            go.Scatter(
+                x=[star[x]], y=[star["value_shown"]], mode="markers", name=f"best: {name}",
+                legendgroup=name, showlegend=False, marker=dict(color=color, **BEST_MARKER),
+                customdata=_custom(star.to_frame().T), meta=f"★ best of {name}", hovertemplate=_HOVER,
+            )
+        )  # fmt: skip
+    return traces
+
+
+def _gap_bridges(points: pd.DataFrame, gaps: list[tuple[int, int]], name: str, color: str, x: str) -> list:
+    bridges = []
+    for start, end in gaps:
+        ends = points[points["step"].isin((start, end))].drop_duplicates("step")
+        text = f"{name}: no checkpoints between steps {start:,} and {end:,}"
+        bridges.append(
+            go.Scatter(
+                x=ends[x].tolist(), y=ends["shown"].tolist(), mode="lines", name=f"gap: {name}",
+                legendgroup=name, showlegend=False, line=dict(color=color, width=1, dash="dot"),
+                opacity=0.6, hovertemplate=f"{text}<extra></extra>",
+            )
+        )  # fmt: skip
+    return bridges
 
 
 def _best_point(points: pd.DataFrame, best: pd.DataFrame) -> pd.Series | None:
@@ -149,16 +193,20 @@ def _key(*values: object) -> tuple[str, ...]:
 
 
 def _custom(points: pd.DataFrame) -> np.ndarray:
+    """Per point: revision, step, tokens text, the smoothed-value note and the 95% interval text."""
     tokens = [_tokens_text(t) for t in points["tokens"]]
+    smoothed = points["shown"].astype(float).to_numpy()
+    values = points["value_shown"].astype(float).to_numpy()
+    notes = [
+        "" if np.isclose(s, v, equal_nan=True) else f"curve (smoothed) {s:.4g}"
+        for s, v in zip(smoothed, values, strict=True)
+    ]
+    intervals = [
+        "no standard error" if np.isnan(lo) or np.isnan(hi) or lo == hi else f"95%: {lo:.4g} to {hi:.4g}"
+        for lo, hi in zip(points["low"].astype(float), points["high"].astype(float), strict=True)
+    ]
     return np.column_stack(
-        [
-            points["revision"].astype(str),
-            points["step"].astype("int64"),
-            tokens,
-            points["value"].astype(float),
-            points["low"].astype(float),
-            points["high"].astype(float),
-        ]
+        [points["revision"].astype(str), points["step"].astype("int64"), tokens, notes, intervals]
     ).astype(object)
 
 

@@ -411,11 +411,11 @@ def _first_max(scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def describe_rule(metric: str | None, higher_is_better: bool, smooth: int) -> str:
-    """'highest acc (raw value)' or 'lowest ppl, mean of 5 neighbouring checkpoints (k=5)'."""
+    """'highest acc at a single checkpoint' or 'lowest ppl, mean of 5 neighbouring checkpoints (k=5)'."""
     word = "highest" if higher_is_better else "lowest"
     name = metric.split(",", 1)[0] if metric else "value"
     if smooth <= 1:
-        return f"{word} {name} (raw value)"
+        return f"{word} {name} at a single checkpoint"
     return f"{word} {name}, mean of {smooth} neighbouring checkpoints (k={smooth})"
 
 

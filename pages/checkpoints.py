@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lib.checkpoint_charts import checkpoints_figure, curve_frame
-from lib.checkpoints import AmbiguousMetricError, best_checkpoints, find_gaps, load_series, value_at_step
+from lib.checkpoint_charts import checkpoints_figure, curve_frame, suggest_log_y
+from lib.checkpoints import AmbiguousMetricError, best_checkpoints, find_gaps, value_at_step
 from lib.ui import checkpoints as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
@@ -18,38 +18,33 @@ if metrics.empty:
     data_status(index)
     st.stop()
 
-url = ui.settings(metrics, trainings)
+url = ui.settings(metrics, trainings, definition)
 state.bind(url, "checkpoints")
-view = ui.controls(metrics, trainings, url)
+view = ui.controls(metrics, trainings, url, definition)
 try:
-    frame = load_series(index, view.task, view.metric, view.trainings)
+    source = ui.load_curves(index, definition, view)
 except AmbiguousMetricError as exc:
     st.error(str(exc))
     st.stop()
+frame = source.frame
 if frame.empty:
-    st.warning(f"None of the selected trainings was evaluated on {view.task} {view.metric}.")
+    st.warning(f"None of the selected trainings has a {source.label} score on a checkpoint.")
+    state.publish(url)
     st.stop()
 
 table = best_checkpoints(frame, smooth=view.smooth)
-lower = not bool(table["higher_is_better"].iloc[0])
-baseline = ui.baseline_for(definition, view.task, view.metric)
-normalized = view.normalized and baseline is not None and not lower
-if view.normalized and not normalized:
-    st.info("Normalized values need a random baseline from the definition and a higher-is-better metric.")
 x = view.x if view.x == "step" or frame["tokens"].notna().any() else "step"
 if x != view.x:
     st.info("No checkpoint of this selection records its tokens: the x axis shows steps.")
-curves = curve_frame(frame, view.smooth, baseline if normalized else None)
-figure = checkpoints_figure(
-    curves,
-    table,
-    x,
-    view.log_x,
-    (0.0 if normalized else baseline),
-    f"{view.metric} ({'normalized' if normalized else 'raw'})",
-)
+curves = curve_frame(frame, view.smooth, source.normalize_baseline)
+log_y = suggest_log_y(curves["shown"], bool(table["higher_is_better"].iloc[0]))
+figure = checkpoints_figure(curves, table, x, view.log_x, source.baseline_line, source.label, log_y)
 st.plotly_chart(figure, key="checkpoint_curves", config={"toImageButtonOptions": {"format": "png"}})
-st.caption(f"Best = {'; '.join(sorted(set(table['rule'])))}; a tie goes to the earliest checkpoint.")
+st.caption(f"★ Best = {'; '.join(sorted(set(table['rule'])))}; a tie goes to the earliest checkpoint.")
+for note in source.notes:
+    st.caption(note)
+if x == "tokens" and (untimed := sorted(set(frame.loc[frame["tokens"].isna(), "training"]))):
+    st.caption(f"Not on the tokens axis (no token count recorded): {', '.join(untimed)}.")
 ui.best_table(table)
 st.download_button("Download the curves (CSV)", curves.to_csv(index=False), "checkpoints.csv", "text/csv")
 
@@ -57,7 +52,9 @@ gaps = {name: find_gaps(list(points["step"])) for name, points in curves.groupby
 for name, found in gaps.items():
     if found:
         stretch = ", ".join(f"{a:,}–{b:,}" for a, b in found)
-        st.caption(f"⚠️ {name}: no checkpoints between steps {stretch} (the line breaks there).")
+        st.caption(
+            f"⚠️ {name}: no checkpoints between steps {stretch} (dotted on the chart, not interpolated)."
+        )
 if view.at_step is not None:
     st.subheader(f"Value at step {view.at_step:,}")
     st.dataframe(value_at_step(frame, view.at_step), hide_index=True, width="stretch", key="value_at_step")

@@ -193,9 +193,17 @@ def _curve(values: list[float], steps: list[int] | None = None, **defaults) -> p
 def test_direction_is_inferred_from_the_metric_name_when_unknown():
     frame = _curve([30.0, 20.0, 25.0])
     low = best_checkpoints(frame, metric="ppl").iloc[0]
-    assert (bool(low.higher_is_better), low.best_step, low.rule) == (False, 2000, "lowest ppl (raw value)")
+    assert (bool(low.higher_is_better), low.best_step, low.rule) == (
+        False,
+        2000,
+        "lowest ppl at a single checkpoint",
+    )
     high = best_checkpoints(frame, metric="acc").iloc[0]
-    assert (bool(high.higher_is_better), high.best_step, high.rule) == (True, 1000, "highest acc (raw value)")
+    assert (bool(high.higher_is_better), high.best_step, high.rule) == (
+        True,
+        1000,
+        "highest acc at a single checkpoint",
+    )
 
 
 def test_explicit_direction_beats_the_name():
@@ -279,7 +287,7 @@ def test_rows_without_a_value_are_ignored_and_an_empty_frame_gives_an_empty_tabl
 
 def test_metric_column_names_the_rule():
     frame = _curve([2.0, 1.0]).assign(metric="word_perplexity")
-    assert best_checkpoints(frame).iloc[0].rule == "lowest word_perplexity (raw value)"
+    assert best_checkpoints(frame).iloc[0].rule == "lowest word_perplexity at a single checkpoint"
 
 
 # --- gaps and value at step ---------------------------------------------------------------------------

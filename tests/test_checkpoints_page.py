@@ -131,3 +131,29 @@ def test_cli_on_the_real_pythia_files(capsys):
     assert rows["pythia-v1.1-160m"]["best_step"] == 63000
     assert rows["pythia-v1.1-160m-deduped"]["best_step"] == 93000
     assert rows["pythia-v1.1-160m"]["higher_is_better"] is False
+
+
+@pytest.fixture
+def demo_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LEADERBOARD_RESULTS", "LEADERBOARD_REQUESTS", "LEADERBOARD_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_demo_store_opens_on_lambada_accuracy_with_four_trainings(demo_store):
+    app = _page()
+    assert not app.exception
+    stars = {t["name"] for t in _figure(app)["data"] if t["name"].startswith("best: ")}
+    assert len(stars) == 4
+    assert any("highest acc" in c.value for c in app.caption)
+
+
+def test_best_by_a_benchmark_says_its_rule_and_draws_the_baseline(demo_store):
+    app = _page({"by": "bbh", "view": "normalized"})
+    assert not app.exception
+    figure = _figure(app)
+    assert len([t for t in figure["data"] if t["name"].startswith("best: ")]) == 4
+    assert figure["layout"]["shapes"][0]["y0"] == 0.0  # the random baseline on the normalized scale
+    assert any("highest BBH (normalized)" in c.value for c in app.caption)
+    assert app.query_params.get("by") in ("bbh", ["bbh"])

@@ -1,8 +1,9 @@
-"""``python -m lib checkpoints``: the best and final checkpoint of every training, for one task and metric.
+"""``python -m lib checkpoints``: the best and final checkpoint of every training.
 
-Builds the index over a results store, takes the long frame of the task and metric
-(``lib.checkpoints.load_series``) and prints ``lib.checkpoints.best_checkpoints`` as a table or JSON.
-The same functions feed the Checkpoints page.
+Builds the index over a results store, takes the long frame of one task and metric
+(``lib.checkpoints.load_series``) or of one benchmark of the definition or the average
+(``lib.checkpoint_scores.load_benchmark_series``) and prints ``lib.checkpoints.best_checkpoints`` as a
+table or JSON. The same functions feed the Checkpoints page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.checkpoint_scores import UnknownBenchmarkError, benchmark_options, load_benchmark_series
 from lib.checkpoints import best_checkpoints, load_series
 from lib.cli import add_store_options
 from lib.config import load_definition
@@ -64,14 +66,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_store_options(parser)
-    parser.add_argument("--task", required=True, help="lm-eval task name, e.g. lambada_openai")
-    parser.add_argument("--metric", required=True, help="metric, optionally with its filter: acc or acc,none")
+    parser.add_argument("--task", help="lm-eval task name, e.g. lambada_openai (with --metric)")
+    parser.add_argument("--metric", help="metric, optionally with its filter: acc or acc,none")
+    parser.add_argument(
+        "--benchmark",
+        metavar="ID",
+        help="instead of --task/--metric: a benchmark id of the definition, or 'average'",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="with --benchmark: raw scores (x 100) instead of normalized ones",
+    )
     parser.add_argument(
         "--smooth",
         type=int,
         default=0,
         metavar="K",
-        help="pick the best on the mean of K neighbouring checkpoints (default 0: raw values)",
+        help="pick the best on the mean of K neighbouring checkpoints (default 0: each checkpoint on its own)",
     )
     parser.add_argument("--training", action="append", default=None, help="only this training (repeatable)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
@@ -81,15 +93,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.smooth < 0:
         raise ValueError("--smooth must be 0 or a positive number of checkpoints")
+    if bool(args.benchmark) == bool(args.task or args.metric) or (args.task is None) != (args.metric is None):
+        print("error: give either --task and --metric, or --benchmark ID|average", file=sys.stderr)
+        return 2
     definition = load_definition(args.config)
     requests = args.requests if args.requests is not None else ("" if args.results else None)
     index = build_index(definition, args.results, requests)
     for message in index.store_errors:
         print(f"warning: {message}", file=sys.stderr)
-    frame = load_series(index, args.task, args.metric, args.training)
-    if frame.empty:
-        print(_nothing_found(index, args.task, args.metric), file=sys.stderr)
-        return 1
+    if args.benchmark:
+        try:
+            frame, _ = load_benchmark_series(index, definition, args.benchmark, args.raw, args.training)
+        except UnknownBenchmarkError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if frame.empty:
+            print(_no_benchmark_scores(definition, args.benchmark), file=sys.stderr)
+            return 1
+    else:
+        frame = load_series(index, args.task, args.metric, args.training)
+        if frame.empty:
+            print(_nothing_found(index, args.task, args.metric), file=sys.stderr)
+            return 1
     table = best_checkpoints(frame, smooth=args.smooth)
     if args.format == "json":
         print(json.dumps(table_records(table), indent=2, ensure_ascii=False))
@@ -121,6 +146,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _no_benchmark_scores(definition: Any, by: str) -> str:
+    choices = ", ".join(benchmark_options(definition))
+    return (
+        f"error: no checkpoint has a complete {by!r} score (every subtask, at the definition's n-shot); "
+        f"choices: {choices}"
+    )
 
 
 def _nothing_found(index: Any, task: str, metric: str) -> str:

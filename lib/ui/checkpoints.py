@@ -11,17 +11,25 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from lib.checkpoint_scores import AVERAGE, benchmark_frame, score_choice
+from lib.checkpoints import load_series
 from lib.config import Definition
+from lib.index import Index
+from lib.ranking import leaderboard_frame
+from lib.records import default_higher_is_better
 from lib.ui.state import Setting
 
 MAX_SMOOTH = 25
 DEFAULT_TRAININGS = 8
+BY_TASK = "task"  # the 'Score' choice that shows one task and metric instead of a benchmark
+DEFAULT_TASK = "lambada_openai"
 
 
 @dataclass(frozen=True)
 class CheckpointView:
-    """What the controls ask for."""
+    """What the controls ask for: ``by`` is 'task', 'average' or a benchmark id."""
 
+    by: str
     task: str
     metric: str
     trainings: tuple[str, ...]
@@ -32,11 +40,33 @@ class CheckpointView:
     at_step: int | None
 
 
-def settings(metrics: pd.DataFrame, trainings: pd.DataFrame) -> list[Setting]:
-    """Every control with its URL key and default (the first task and metric, the first trainings)."""
+@dataclass(frozen=True)
+class Curves:
+    """The long frame to plot and how to label it.
+
+    ``normalize_baseline``: the raw baseline ``curve_frame`` normalizes with (None: draw values as they
+    are); ``baseline_line``: where the dashed random-baseline line goes on the shown scale.
+    """
+
+    frame: pd.DataFrame
+    label: str
+    normalize_baseline: float | None
+    baseline_line: float | None
+    notes: tuple[str, ...]
+
+
+def settings(metrics: pd.DataFrame, trainings: pd.DataFrame, definition: Definition) -> list[Setting]:
+    """Every control with its URL key and default.
+
+    Opens on lambada_openai (a curve every pretraining run reports) when checkpoints were evaluated on
+    it, else on the leaderboard average, else on the first task; the metric defaults to the task's first.
+    """
     tasks = tuple(sorted(metrics["task"].unique()))
-    default_task = "lambada_openai" if "lambada_openai" in tasks else tasks[0]
+    bench_tasks = {c.task for b in definition.benchmarks for c in b.components}
+    default_by = AVERAGE if DEFAULT_TASK not in tasks and bench_tasks & set(tasks) else BY_TASK
+    default_task = DEFAULT_TASK if DEFAULT_TASK in tasks else tasks[0]
     return [
+        Setting("by", "str", default_by, (BY_TASK, AVERAGE, *(b.id for b in definition.benchmarks))),
         Setting("task", "str", default_task, tasks),
         Setting("metric", "str", ""),
         Setting("train", "list", [], tuple(trainings["training"])),
@@ -57,16 +87,32 @@ def metric_options(metrics: pd.DataFrame, task: str) -> list[str]:
     ]
 
 
-def controls(metrics: pd.DataFrame, trainings: pd.DataFrame, url: list[Setting]) -> CheckpointView:
+def _by_label(definition: Definition) -> dict[str, str]:
+    labels = {BY_TASK: "Task and metric", AVERAGE: "Leaderboard average"}
+    labels.update({b.id: f"Benchmark: {b.name}" for b in definition.benchmarks})
+    return labels
+
+
+def controls(
+    metrics: pd.DataFrame, trainings: pd.DataFrame, url: list[Setting], definition: Definition
+) -> CheckpointView:
     """Draw the controls and return the view they describe."""
     by_key = {s.key: s for s in url}
-    left, middle, right = st.columns([2, 2, 3])
-    task = left.selectbox("Task", by_key["task"].choices, key=by_key["task"].widget_key)
-    options = metric_options(metrics, task)
-    metric_key = by_key["metric"].widget_key
-    if st.session_state.get(metric_key) not in options:
-        st.session_state[metric_key] = options[0]
-    metric = middle.selectbox("Metric", options, key=metric_key)
+    labels = _by_label(definition)
+    left, task_col, metric_col, right = st.columns([2, 2, 2, 3])
+    by = left.selectbox(
+        "Score", by_key["by"].choices, key=by_key["by"].widget_key, format_func=labels.get,
+        help="A task and metric as lm-eval reports it, or a benchmark of the leaderboard (or their "
+        "average) scored exactly as the leaderboard ranks it.",
+    )  # fmt: skip
+    task, metric = by_key["task"].default, ""
+    if by == BY_TASK:
+        task = task_col.selectbox("Task", by_key["task"].choices, key=by_key["task"].widget_key)
+        options = metric_options(metrics, task)
+        metric_key = by_key["metric"].widget_key
+        if st.session_state.get(metric_key) not in options:
+            st.session_state[metric_key] = options[0]
+        metric = metric_col.selectbox("Metric", options, key=metric_key)
     names = list(trainings["training"])
     chosen = right.multiselect(
         "Trainings",
@@ -82,14 +128,52 @@ def controls(metrics: pd.DataFrame, trainings: pd.DataFrame, url: list[Setting])
         0,
         MAX_SMOOTH,
         key=by_key["smooth"].widget_key,
-        help="Pick the best on the centered mean of k neighbouring checkpoints (0: raw values).",
+        help="Pick the best on the centered mean of k neighbouring checkpoints (0 or 1: each checkpoint "
+        "on its own). The line shows the mean, the dots each checkpoint's own value.",
     )
     view = d.radio("Values", ("raw", "normalized"), key=by_key["view"].widget_key, horizontal=True)
     at = e.number_input("Value at step", min_value=-1, step=1000, key=by_key["at"].widget_key, help="-1: off")
     shown = tuple(chosen) or tuple(names[:DEFAULT_TRAININGS])
     return CheckpointView(
-        task, metric, shown, x, log_x, smooth, view == "normalized", None if at < 0 else int(at)
+        by, task, metric, shown, x, log_x, smooth, view == "normalized", None if at < 0 else int(at)
     )
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _leaderboard(_index: Index, generation: int, definition_path: str) -> pd.DataFrame:
+    """Every revision scored by the leaderboard's ranking, recomputed only when the data changed."""
+    return leaderboard_frame(_index, _index.definition.benchmarks)
+
+
+def load_curves(index: Index, definition: Definition, view: CheckpointView) -> Curves:
+    """The frame and labels of the view: a task and metric, a benchmark, or the average.
+
+    Raises AmbiguousMetricError (a metric under several filters) for the page to show.
+    """
+    if view.by != BY_TASK:
+        choice = score_choice(definition, view.by, raw=not view.normalized)
+        board = _leaderboard(index, index.generation, str(definition.path))
+        frame = benchmark_frame(board, choice, view.trainings)
+        note = (
+            "Scores as the leaderboard ranks them: normalized = max(0, raw − baseline) / (1 − baseline) × "
+            "100, a benchmark with subtasks is their mean, raw scores are × 100. Only checkpoints with a "
+            "complete score (every subtask, at the definition's n-shot) are drawn."
+        )
+        return Curves(frame, choice.label, None, choice.baseline, (note,))
+    frame = load_series(index, view.task, view.metric, view.trainings)
+    baseline = baseline_for(definition, view.task, view.metric)
+    known = frame["higher_is_better"].dropna()
+    lower = not bool(known.iloc[0]) if len(known) else not default_higher_is_better(view.metric)
+    normalized = view.normalized and baseline is not None and not lower
+    notes = ()
+    if view.normalized and not normalized:
+        notes = (
+            "Normalized values need a random baseline from the definition and a higher-is-better metric.",
+        )
+    label = f"{view.task} {view.metric} ({'normalized' if normalized else 'raw'})"
+    if normalized:
+        return Curves(frame, label, baseline, 0.0, notes)
+    return Curves(frame, label, None, baseline, notes)
 
 
 def baseline_for(definition: Definition, task: str, metric: str) -> float | None:
