@@ -8,6 +8,9 @@ creation (``POST /api/repos/create``), ``preupload`` (always ``uploadMode: regul
 ``parentCommit`` -> 412 when the branch moved, ``create_pr``) and tree listing (``GET /api/{type}s/{repo}/
 tree/{rev}[/{path}]``). Errors carry the ``X-Error-Code`` headers the client maps to its exceptions:
 ``RepoNotFound`` (401 as on the Hub), ``RevisionNotFound``, ``EntryNotFound``, ``GatedRepo`` (403).
+Also ``paths-info`` (``POST /api/{type}s/{repo}/paths-info/{rev}``), the discussions list (open pull requests
+made with ``create_pr``), revoked tokens (``HubServer.revoke(token)``: 401 "Invalid credentials") and a
+``before_commit`` hook that lets a test move a branch just before a commit is applied (conflict storms).
 
 Use it with ``HfApi(endpoint=server.url)`` (no import-order problem) and ``HF_HUB_DISABLE_XET=1``.
 It is a test double: no authentication, no LFS, no persistence; it must never be used outside tests.
@@ -21,6 +24,7 @@ import json
 import re
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -65,6 +69,7 @@ class Repo:
     gated: bool = False
     private: bool = False
     pull_requests: int = 0
+    discussions: list[dict[str, Any]] = field(default_factory=list)  # pull requests opened with create_pr
 
     def resolve(self, revision: str) -> str | None:
         """The commit sha a branch, tag or (full) sha names; None when it names nothing."""
@@ -81,7 +86,7 @@ class Repo:
         self, branch: str, files: dict[str, bytes], deletions: tuple[str, ...] = (), message: str = ""
     ) -> str:
         """A new commit on ``branch`` (created when missing) with ``files`` added; returns its sha."""
-        parent = self.branches.get(branch)
+        parent = self.branches.get(branch) or self.branches.get("main")  # a new branch starts from main
         tree = dict(self.commits.get(parent, {})) if parent else {}
         for path in deletions:
             tree = {p: d for p, d in tree.items() if p != path and not p.startswith(path.rstrip("/") + "/")}
@@ -104,6 +109,8 @@ class HubState:
         self.lock = threading.RLock()
         self.repos: dict[tuple[str, str], Repo] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, for assertions
+        self.revoked_tokens: set[str] = set()  # a request carrying one of these answers 401
+        self.before_commit: Callable[[Repo], None] | None = None  # runs under the lock before a commit
 
     def get(self, repo_type: str, repo_id: str) -> Repo | None:
         return self.repos.get((repo_type, repo_id))
@@ -162,6 +169,24 @@ class HubServer:
         with self.state.lock:
             self.state.repos.pop((repo_type, repo_id), None)
 
+    def revoke(self, token: str) -> None:
+        """Refuse ``token`` from now on, as the Hub does for a revoked token (401 Invalid credentials)."""
+        with self.state.lock:
+            self.state.revoked_tokens.add(token)
+
+    def open_pull_request(self, repo_id: str, files: dict[str, bytes | str], title: str = "PR") -> int:
+        """An open pull request on ``repo_id`` adding ``files`` (``refs/pr/N``); returns its number."""
+        with self.state.lock:
+            repo = self.repo(repo_id)
+            repo.pull_requests += 1
+            num = repo.pull_requests
+            ref = f"refs/pr/{num}"
+            repo.branches[ref] = repo.branches["main"]
+            encoded = {p: (d.encode("utf-8") if isinstance(d, str) else d) for p, d in files.items()}
+            repo.commit(ref, encoded, message=title)
+            repo.discussions.append(_discussion(repo, num, title))
+            return num
+
     def repo(self, repo_id: str, repo_type: str = "model") -> Repo:
         with self.state.lock:
             found = self.state.get(repo_type, repo_id)
@@ -179,6 +204,8 @@ class _HubError(Exception):
 _API_INFO = re.compile(r"^/api/(models|datasets)/(.+?)(?:/revision/([^/]+))?$")
 _API_TREE = re.compile(r"^/api/(models|datasets)/(.+?)/tree/([^/]+)(?:/(.*))?$")
 _API_POST = re.compile(r"^/api/(models|datasets)/(.+?)/(preupload|commit)/([^/]+)$")
+_API_PATHS_INFO = re.compile(r"^/api/(models|datasets)/(.+?)/paths-info/([^/]+)$")
+_API_DISCUSSIONS = re.compile(r"^/api/(models|datasets)/(.+?)/discussions$")
 _RESOLVE = re.compile(r"^/(datasets/)?(.+?)/resolve/([^/]+)/(.+)$")
 
 
@@ -215,6 +242,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body() if method == "POST" else b""
             with self.hub.lock:
+                self._check_token()
+                if method == "POST" and (m := _API_PATHS_INFO.match(path)):
+                    return self._paths_info(self._repo(m.group(1)[:-1], m.group(2)), m.group(3), body)
+                if method == "GET" and (m := _API_DISCUSSIONS.match(path)):
+                    return self._discussions(self._repo(m.group(1)[:-1], m.group(2)), query)
                 if method == "POST" and path == "/api/repos/create":
                     return self._create_repo(body)
                 if method == "POST" and (m := _API_POST.match(path)):
@@ -240,6 +272,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
+
+    def _check_token(self) -> None:
+        auth = self.headers.get("Authorization") or ""
+        token = auth.removeprefix("Bearer ").strip()
+        if token and token in self.hub.revoked_tokens:
+            raise _HubError(401, "", "Invalid credentials in Authorization header")
 
     def _repo(self, repo_type: str, repo_id: str) -> Repo:
         repo = self.hub.get(repo_type, unquote(repo_id))
@@ -391,6 +429,8 @@ class _Handler(BaseHTTPRequestHandler):
         create_pr = query.get("create_pr", ["0"])[0] in ("1", "true")
         if not create_pr and branch not in repo.branches:
             raise _HubError(404, "RevisionNotFound", f"Invalid rev id: {branch}")
+        if self.hub.before_commit is not None:
+            self.hub.before_commit(repo)
         parent = header.get("parentCommit")
         if parent and not create_pr and repo.branches.get(branch) != parent:
             raise _HubError(412, "", "A commit has happened since. Please refresh and try again.")
@@ -413,6 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
             repo.branches[pr_ref] = parent or repo.branches.get(branch) or repo.branches.get("main", "")
             branch = pr_ref
             pr_url = f"{host}/{prefix}{repo.repo_id}/discussions/{repo.pull_requests}"
+            repo.discussions.append(_discussion(repo, repo.pull_requests, str(header.get("summary", ""))))
         sha = repo.commit(branch, additions, tuple(deletions), message=str(header.get("summary", "")))
         self._send_json(
             200,
@@ -452,3 +493,38 @@ class _Handler(BaseHTTPRequestHandler):
                 data = files[path]
                 entries[path] = {"type": "file", "path": path, "oid": git_blob_sha(data), "size": len(data)}
         self._send_json(200, list(entries.values()))
+
+    def _paths_info(self, repo: Repo, revision: str, body: bytes) -> None:
+        sha = self._revision(repo, revision)
+        files = repo.commits[sha]
+        wanted = parse_qs(body.decode("utf-8")).get("paths", [])
+        answer = [
+            {"type": "file", "path": p, "oid": git_blob_sha(files[p]), "size": len(files[p])}
+            for p in wanted
+            if p in files
+        ]
+        self._send_json(200, answer)
+
+    def _discussions(self, repo: Repo, query: dict[str, list[str]]) -> None:
+        status = query.get("status", ["all"])[0]
+        kind = query.get("type", ["all"])[0]
+        found = [
+            d
+            for d in repo.discussions
+            if status in ("all", d["status"]) and (kind != "pull_request" or d["isPullRequest"])
+        ]
+        page = int(query.get("p", ["0"])[0])
+        items = found[page * 50 : (page + 1) * 50]
+        self._send_json(200, {"discussions": items, "count": len(found), "start": page * 50})
+
+
+def _discussion(repo: Repo, num: int, title: str) -> dict[str, Any]:
+    return {
+        "num": num,
+        "title": title or f"PR {num}",
+        "status": "open",
+        "isPullRequest": True,
+        "createdAt": _COMMIT_TIME,
+        "author": {"name": "contributor"},
+        "repo": {"name": repo.repo_id, "type": repo.repo_type},
+    }

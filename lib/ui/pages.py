@@ -24,6 +24,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/leaderboard.py", "Leaderboard", ":material/leaderboard:", "leaderboard", default=True),
     PageSpec("pages/checkpoints.py", "Checkpoints", ":material/show_chart:", "checkpoints"),
+    PageSpec("pages/queue.py", "Queue", ":material/pending_actions:", "queue"),
     PageSpec("pages/about.py", "About", ":material/info:", "about"),
 )
 

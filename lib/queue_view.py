@@ -1,0 +1,178 @@
+"""The Queue page's tables, built from request records: groups, ages, senders, progress and failures.
+
+Pure functions over ``lib.records.Request`` (no Streamlit, no store access), so the page stays thin and
+the command line (``python -m lib queue``) shows the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from lib.records import Request
+
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("approval", "⏸️ Waiting for approval"),
+    ("running", "🔄 Running"),
+    ("pending", "⏳ Pending"),
+    ("failed", "❌ Failed"),
+    ("finished", "✅ Finished"),
+)
+COLUMNS = [
+    "Model",
+    "Revision",
+    "Precision",
+    "Weight type",
+    "Type",
+    "Sender",
+    "Submitted",
+    "Age",
+    "Status",
+    "path",
+]
+LOG_TAIL_LINES = 30
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A running job's progress as the evaluator writes it in the request (``progress: {task, done, total}``)."""
+
+    task: str
+    done: int
+    total: int
+    phase: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return min(max(self.done / self.total, 0.0), 1.0) if self.total > 0 else 0.0
+
+    @property
+    def text(self) -> str:
+        what = self.task or self.phase or "starting"
+        if self.total > 0:
+            return f"{what}: {self.done:,}/{self.total:,} ({self.fraction:.0%})"
+        return what
+
+
+def filter_requests(requests: list[Request], model: str = "") -> list[Request]:
+    """Requests whose model id contains ``model`` (case-insensitive); all when it is empty."""
+    needle = model.strip().lower()
+    if not needle:
+        return list(requests)
+    exact = [r for r in requests if r.model.lower() == needle]
+    return exact or [r for r in requests if needle in r.model.lower()]
+
+
+def grouped(requests: list[Request]) -> dict[str, list[Request]]:
+    """Requests by Queue-page group, each ordered as the evaluator takes them (private first, then oldest)."""
+    groups: dict[str, list[Request]] = {key: [] for key, _ in GROUPS}
+    for request in requests:
+        groups.setdefault(request.status.queue_group, []).append(request)
+    for key, items in groups.items():
+        newest_first = key in ("finished", "failed")
+        items.sort(key=lambda r: r.submitted_time, reverse=newest_first)
+        if not newest_first:
+            items.sort(key=lambda r: not r.private)
+    return groups
+
+
+def age_text(timestamp: str, now: datetime | None = None) -> str:
+    """'3 min', '5 h', '2 d' since an ISO time; '' when the time cannot be read."""
+    moment = parse_time(timestamp)
+    if moment is None:
+        return ""
+    seconds = max(0.0, ((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} d"
+
+
+def parse_time(text: str) -> datetime | None:
+    """A timezone-aware datetime from the template's ``2024-01-22T08:48:36Z`` (or any ISO form)."""
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def progress_of(request: Request) -> Progress | None:
+    """The job's progress, or None when the request carries none (or a malformed one)."""
+    raw = request.raw.get("progress")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Progress(
+            task=str(raw.get("task") or ""),
+            done=int(raw.get("done") or 0),
+            total=int(raw.get("total") or 0),
+            phase=str(raw.get("phase") or ""),
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def failure_reason(request: Request) -> str:
+    """Why a request failed: its ``error``, else the last error in its status history."""
+    if request.error:
+        return request.error
+    for entry in reversed(request.raw.get("status_history") or []):
+        if isinstance(entry, dict) and entry.get("error"):
+            return str(entry["error"])
+    return "no reason recorded"
+
+
+def log_tail(request: Request, lines: int = LOG_TAIL_LINES) -> str:
+    """The end of the job's log as the evaluator stored it in the request (``log_tail``)."""
+    text = request.raw.get("log_tail") or ""
+    if isinstance(text, list):
+        text = "\n".join(str(line) for line in text)
+    return "\n".join(str(text).rstrip().splitlines()[-lines:])
+
+
+def status_since(request: Request) -> str:
+    """When the request entered its current status (last status_history entry), else its submission time."""
+    for entry in reversed(request.raw.get("status_history") or []):
+        if isinstance(entry, dict) and entry.get("status") == request.status.value and entry.get("time"):
+            return str(entry["time"])
+    return request.submitted_time
+
+
+def queue_frame(requests: list[Request], now: datetime | None = None) -> pd.DataFrame:
+    """One row per request with the columns the Queue page and the command line show."""
+    rows: list[dict[str, Any]] = []
+    for r in requests:
+        progress = progress_of(r)
+        rows.append(
+            {
+                "Model": r.model,
+                "Revision": r.revision[:12],
+                "Precision": r.precision,
+                "Weight type": r.weight_type,
+                "Type": r.model_type,
+                "Sender": r.sender,
+                "Submitted": r.submitted_time,
+                "Age": age_text(r.submitted_time, now),
+                "In status for": age_text(status_since(r), now),
+                "Status": r.status.value,
+                "Progress": progress.text if progress else "",
+                "Attempts": int(r.raw.get("attempts") or 0),
+                "Error": r.error,
+                "Flagged": r.flagged,
+                "path": r.path,
+            }
+        )
+    columns = COLUMNS[:-1] + ["In status for", "Progress", "Attempts", "Error", "Flagged", "path"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def counts(requests: list[Request]) -> dict[str, int]:
+    """How many requests each group holds."""
+    return {key: len(items) for key, items in grouped(requests).items()}

@@ -1,0 +1,145 @@
+"""Widgets of the Queue page: the model filter (URL ``?model=``), the groups, failures, progress, admin actions.
+
+Rows come from ``lib.queue_view``; admin actions call ``lib.submissions`` (which checks the admin list
+again) and refresh the index. Only this module and the other ``lib.ui`` modules touch ``st.*``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.config import Definition
+from lib.index import Index
+from lib.queue import RequestConflict
+from lib.queue_view import GROUPS, failure_reason, grouped, log_tail, progress_of, queue_frame
+from lib.records import Request
+from lib.submissions import AdminError, approve, requeue, set_flag
+from lib.ui.identity import Identity
+from lib.ui.state import Setting
+
+MODEL_FILTER = Setting("model", "str", "")
+_SHOWN = ["Model", "Revision", "Precision", "Weight type", "Type", "Sender", "Age", "In status for", "Status"]
+_EXTRA = {
+    "running": ["Progress"],
+    "failed": ["Attempts", "Error"],
+    "finished": ["Flagged"],
+    "pending": ["Flagged"],
+}
+
+
+def model_filter() -> str:
+    """The model filter box, seeded from and written back to the URL's ``?model=``."""
+    return st.text_input(
+        "Filter by model",
+        key=MODEL_FILTER.widget_key,
+        placeholder="org/model (a tracking link fills this in)",
+        help="Shows only requests whose model id contains this text.",
+    ).strip()
+
+
+def summary(requests: list[Request]) -> None:
+    """One metric per group."""
+    groups = grouped(requests)
+    cols = st.columns(len(GROUPS))
+    for col, (key, label) in zip(cols, GROUPS, strict=True):
+        col.metric(label, len(groups.get(key, [])))
+
+
+def groups(requests: list[Request]) -> None:
+    """Each non-empty group: a table, then the running jobs' progress or the failures' reasons and logs."""
+    by_group = grouped(requests)
+    for key, label in GROUPS:
+        items = by_group.get(key, [])
+        if not items:
+            continue
+        st.subheader(f"{label} ({len(items)})")
+        frame = queue_frame(items)
+        st.dataframe(frame[_SHOWN + _EXTRA.get(key, [])], hide_index=True, width="stretch")
+        if key == "running":
+            _progress(items)
+        if key == "failed":
+            _failures(items)
+
+
+def _progress(items: list[Request]) -> None:
+    for request in items:
+        progress = progress_of(request)
+        if progress is None:
+            st.caption(f"{request.model}: no progress reported yet")
+            continue
+        st.progress(progress.fraction, text=f"{request.model} · {progress.text}")
+
+
+def _failures(items: list[Request]) -> None:
+    for request in items:
+        with st.expander(f"Why {request.model} ({request.precision}) failed"):
+            st.markdown(f"**Reason:** {failure_reason(request)}")
+            tail = log_tail(request)
+            if tail:
+                st.caption("End of the log")
+                st.code(tail, language="text")
+            else:
+                st.caption("No log was recorded.")
+
+
+def admin_actions(definition: Definition, index: Index, requests: list[Request], identity: Identity) -> None:
+    """Approve, re-queue and flag, for admins only."""
+    if not identity.is_admin:
+        return
+    st.header("Admin")
+    by_group = grouped(requests)
+    waiting, failed = by_group.get("approval", []), by_group.get("failed", [])
+    if waiting:
+        _request_action(
+            "Approve", waiting, lambda path: approve(index.requests, definition, path, identity.name), index
+        )
+    if failed:
+        _request_action(
+            "Re-queue", failed, lambda path: requeue(index.requests, definition, path, identity.name), index
+        )
+    _flag_form(definition, index, requests, identity)
+
+
+def _label(request: Request) -> str:
+    return f"{request.model} · {request.precision} · {request.weight_type} · {request.revision[:8]}"
+
+
+def _request_action(verb: str, items: list[Request], action, index: Index) -> None:
+    labels = {r.path: _label(r) for r in items}
+    left, right = st.columns([4, 1])
+    path = left.selectbox(f"{verb} a request", list(labels), format_func=labels.get, key=f"admin_{verb}_pick")
+    if right.button(verb, key=f"admin_{verb}", width="stretch") and path:
+        try:
+            action(path)
+        except (AdminError, RequestConflict, FileNotFoundError) as exc:
+            st.error(f"{verb} failed: {exc}")
+            return
+        index.refresh()
+        st.toast(f"{verb}: {labels[path]}")
+        st.rerun()
+
+
+def _flag_form(definition: Definition, index: Index, requests: list[Request], identity: Identity) -> None:
+    models = sorted({r.model for r in requests})
+    if not models:
+        return
+    with st.form("admin_flag", border=True):
+        st.markdown("**Flag or unflag a model** (flagged models are hidden from the leaderboard by default)")
+        model = st.selectbox("Model", models, key="admin_flag_model")
+        reason = st.text_input("Reason", key="admin_flag_reason", placeholder="e.g. contaminated on GPQA")
+        left, right = st.columns(2)
+        flag = left.form_submit_button("Flag")
+        unflag = right.form_submit_button("Unflag")
+    if not (flag or unflag):
+        return
+    if flag and not reason.strip():
+        st.error("Give a reason to flag a model.")
+        return
+    try:
+        changed = set_flag(index.requests, definition, model, reason if flag else "", identity.name)
+    except AdminError as exc:
+        st.error(str(exc))
+        return
+    index.refresh()
+    st.toast(f"{'Flagged' if flag else 'Unflagged'} {model} ({changed} request(s))")
+    st.rerun()

@@ -1,0 +1,98 @@
+"""The sidebar submission form, drawn on every page: fields, the benchmarks' fixed settings, the answer.
+
+The form gathers a ``SubmissionForm`` and hands it to ``lib.submissions.submit``; the answer is a refusal
+that says what to fix or the request's place in the queue with a tracking link. All rules live in
+``lib.submissions``; this module only draws widgets.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.config import Definition
+from lib.submissions import SubmissionForm, SubmissionResult, submit, tracking_link
+from lib.ui.data import app_index
+from lib.ui.identity import Identity, account_widget, current_identity
+
+FORM_KEY = "submit_model"
+RESULT_KEY = "submit_result"
+
+
+def sidebar_form(definition: Definition) -> None:
+    """The 'Submit a model' form in the sidebar, with the last submission's answer below it."""
+    identity = current_identity(definition)
+    with st.sidebar:
+        st.subheader("🚀 Submit a model")
+        account_widget(identity, key="sidebar_identity")
+        _form(definition, identity)
+        _answer()
+
+
+def _form(definition: Definition, identity: Identity) -> None:
+    categories = {c.id: f"{c.symbol} {c.name}" for c in definition.categories}
+    local_hint = (
+        " or a local model folder (local/<folder> or an absolute path)"
+        if definition.allow_local_models
+        else ""
+    )
+    with st.form(FORM_KEY, clear_on_submit=False, border=False):
+        model = st.text_input("Model", placeholder="org/model-name", help=f"The model's Hub id{local_hint}.")
+        revision = st.text_input(
+            "Revision", value="main", help="Branch, tag or commit sha; the request stores the sha."
+        )
+        left, right = st.columns(2)
+        precision = left.selectbox("Precision", list(definition.precisions))
+        weight_type = right.selectbox(
+            "Weight type",
+            list(definition.weight_types),
+            help="Delta and Adapter weights need the base model.",
+        )
+        base_model = st.text_input("Base model", placeholder="org/base-model (Delta and Adapter only)")
+        model_type = st.selectbox("Model type", list(categories), format_func=categories.get, index=None,
+                                  placeholder="Choose a category")  # fmt: skip
+        chat = st.checkbox("Use chat template", help="Evaluate with the tokenizer's chat template.")
+        st.caption(_settings_text(definition))
+        pressed = st.form_submit_button("Submit", type="primary", disabled=not identity.can_submit)
+    if not identity.can_submit:
+        st.caption(
+            "Sign in to submit." if identity.auth_configured else "Submissions are closed on this deployment."
+        )
+    if not pressed:
+        return
+    form = SubmissionForm(
+        model=model or "",
+        revision=revision or "main",
+        precision=precision or "",
+        weight_type=weight_type or "",
+        base_model=base_model or "",
+        model_type=model_type or "",
+        use_chat_template=bool(chat),
+        sender=identity.name,
+    )
+    index = app_index(definition)
+    with st.spinner("Checking the model…"):
+        result = submit(form, definition, index.requests)
+    if result.accepted:
+        index.refresh()
+    st.session_state[RESULT_KEY] = result
+
+
+def _settings_text(definition: Definition) -> str:
+    shots = ", ".join(
+        f"{b.name} {b.num_fewshot}-shot" if b.num_fewshot is not None else b.name
+        for b in definition.benchmarks
+    )
+    return f"Fixed settings: {shots}."
+
+
+def _answer() -> None:
+    result: SubmissionResult | None = st.session_state.get(RESULT_KEY)
+    if result is None:
+        return
+    if not result.accepted:
+        assert result.refusal is not None
+        icon = "🔁" if result.refusal.retry else "✋"
+        st.error(result.refusal.message, icon=icon)
+        return
+    link = tracking_link(result.request["model"]).lstrip("/")
+    st.success(f"{result.message}. [Track it on the Queue page]({link})", icon="✅")

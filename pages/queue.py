@@ -1,0 +1,27 @@
+"""Queue: evaluation requests by status, with ages, senders, progress, failures and admin actions."""
+
+import streamlit as st
+
+from lib.queue_view import filter_requests
+from lib.ui import queue as ui
+from lib.ui import state
+from lib.ui.data import app_definition, app_index, data_status
+from lib.ui.identity import current_identity
+
+definition = app_definition()
+st.title("📋 Evaluation queue")
+st.caption(
+    "Every submitted model, from waiting to evaluated. Failed requests show the reason and the end of the log."
+)
+
+state.bind([ui.MODEL_FILTER], "queue")
+model = ui.model_filter()
+index = app_index(definition)
+requests = filter_requests(index.requests_list, model)
+if model and not requests:
+    st.info(f"No request matches {model!r}.")
+ui.summary(requests)
+ui.groups(requests)
+ui.admin_actions(definition, index, requests, current_identity(definition))
+data_status(index)
+state.publish([ui.MODEL_FILTER])
