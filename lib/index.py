@@ -27,7 +27,7 @@ from lib.ingest import IngestError, parse_result_bytes
 from lib.queue import parse_request
 from lib.records import Evaluation, IngestProblem, Request
 from lib.stores import FileStore, StoreError, open_store
-from lib.stores.base import StoreMissingError
+from lib.stores.base import FileInfo, StoreMissingError
 
 log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -131,14 +131,20 @@ class Index:
             )
             return stats
 
-    def _refresh_results(self, stats: RefreshStats, progress: Progress | None) -> None:
+    def _list(self, store: FileStore, name: str) -> list[FileInfo] | None:
+        """The store's JSON files; None (and an error row) when it cannot be read, [] when not created yet."""
         try:
-            files = self.results.list_files((".json",))
+            return store.list_files((".json",))
         except StoreMissingError as exc:
-            self.store_notes.append(f"results store: {exc}")
-            files = []
+            self.store_notes.append(f"{name} store: {exc}")
+            return []
         except StoreError as exc:
-            self.store_errors.append(f"results store: {exc}")
+            self.store_errors.append(f"{name} store: {exc}")
+            return None
+
+    def _refresh_results(self, stats: RefreshStats, progress: Progress | None) -> None:
+        files = self._list(self.results, "results")
+        if files is None:
             return
         stats.listed = len(files)
         current = {f.path: f.version for f in files}
@@ -178,13 +184,8 @@ class Index:
             self._insert_evaluations(evaluations)
 
     def _refresh_requests(self, stats: RefreshStats) -> None:
-        try:
-            files = self.requests.list_files((".json",))
-        except StoreMissingError as exc:
-            self.store_notes.append(f"requests store: {exc}")
-            files = []
-        except StoreError as exc:
-            self.store_errors.append(f"requests store: {exc}")
+        files = self._list(self.requests, "requests")
+        if files is None:
             return
         current = {f.path: f.version for f in files}
         dirty = False
