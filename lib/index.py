@@ -321,9 +321,7 @@ class Index:
     def problems(self) -> pd.DataFrame:
         """The ingest report: one row per file that failed (error) or loaded with a caveat (warning)."""
         with self._lock:
-            return self.con.execute(
-                "SELECT store, path, level, reason FROM problems ORDER BY level, store, path"
-            ).df()
+            return self.con.execute(sql("ingest_report")).df()
 
     @property
     def requests_list(self) -> list[Request]:
