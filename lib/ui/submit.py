@@ -55,7 +55,10 @@ def _form(definition: Definition, identity: Identity) -> None:
         pressed = st.form_submit_button("Submit", type="primary", disabled=not identity.can_submit)
     if not identity.can_submit:
         st.caption(
-            "Sign in to submit." if identity.auth_configured else "Submissions are closed on this deployment."
+            "Sign in to submit."
+            if identity.auth_configured
+            else "Submissions are closed on this deployment. To open them, configure a login "
+            "(docs/hub.md) or set `submissions.anonymous_sender` in the definition file (docs/definition.md)."
         )
     if not pressed:
         return
