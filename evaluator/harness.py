@@ -37,7 +37,9 @@ class ProgressFile:
     def set(self, force: bool = False, **values: Any) -> None:
         self.state.update(values)
         now = time.monotonic()
-        if not force and now - self._last < 0.5:
+        if force:  # phase changes also go to the job log, which outlives the progress file
+            log.info("progress: %s", json.dumps(self.state, sort_keys=True))
+        elif now - self._last < 0.5:
             return
         self._last = now
         tmp = self.path.with_name(f".{self.path.name}.tmp")
