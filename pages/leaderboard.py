@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.leaderboard import OPTIONAL_COLUMNS, build_table
 from lib.ranking import RankingError
+from lib.ui import charts as charts_ui
 from lib.ui import leaderboard as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
@@ -14,10 +15,12 @@ if definition.introduction:
     st.caption(definition.introduction)
 
 url = ui.settings(definition)
+columns, chart = url[-1], charts_ui.setting()
+url.append(chart)
 state.bind(url, "leaderboard")
 view = ui.controls(definition, url)
 with st.popover("Columns"):
-    st.multiselect("Columns shown", list(OPTIONAL_COLUMNS), key=url[-1].widget_key)
+    st.multiselect("Columns shown", list(OPTIONAL_COLUMNS), key=columns.widget_key)
 
 index = app_index(definition)
 try:
@@ -36,7 +39,8 @@ st.caption(
     f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
     f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
 )
-shown = ui.table(table, view.raw, url[-1])
+shown = ui.table(table, view.raw, columns)
+charts_ui.section(table, view, chart)
 ui.downloads(shown)
 data_status(index)
 state.publish(url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -171,14 +172,52 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
         config[bench.name] = st.column_config.NumberColumn(
             bench.name, format="%.2f", help=_bench_help(bench, raw)
         )
-    st.dataframe(
-        shown[order],
+    config["Details"] = st.column_config.LinkColumn(
+        "Details", display_text="🔎", width="small", help="Open the model page: provenance, subtasks, samples"
+    )
+    order.insert(order.index("Model") + 1 if "Model" in order else 0, "Details")
+    event = st.dataframe(
+        shown.assign(Details=model_links(table.frame))[order],
         column_config=config,
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(shown), 740),
+        key="leaderboard_table",
+        on_select="rerun",
+        selection_mode="multi-row",
     )
+    _selection_actions(table.frame, list(event.selection.rows) if event is not None else [])
     return shown
+
+
+def model_links(frame: pd.DataFrame) -> list[str]:
+    """A relative link to each row's model page (model, revision or sha, precision)."""
+    return [
+        "model?"
+        + urlencode({"model": r["model"], "revision": r["sha"] or r["revision"], "precision": r["precision"]})
+        for _, r in frame[["model", "sha", "revision", "precision"]].fillna("").iterrows()
+    ]
+
+
+def _selection_actions(frame: pd.DataFrame, positions: list[int]) -> None:
+    """'Open model page' for one selected row, 'Compare selected' for two to four."""
+    picked = frame.iloc[[p for p in positions if p < len(frame)]]
+    left, right, note = st.columns([1.3, 1.5, 4])
+    if left.button("🔎 Open model page", disabled=len(picked) != 1, key="open_model"):
+        row = picked.iloc[0]
+        st.switch_page(
+            "pages/model.py",
+            query_params={
+                "model": row["model"],
+                "revision": row["sha"] or row["revision"],
+                "precision": row["precision"],
+            },
+        )
+    if right.button(
+        f"⚖️ Compare selected ({len(picked)})", disabled=not 2 <= len(picked) <= 4, key="compare_rows"
+    ):
+        st.switch_page("pages/compare.py", query_params={"m": ",".join(picked["row_key"].astype(str))})
+    note.caption("Select rows (left edge of the table) to open a model page, or 2 to 4 to compare them.")
 
 
 def _bench_help(bench, raw: bool) -> str:

@@ -1,0 +1,31 @@
+"""Model: every evaluation of one model, scores with intervals and ranks, provenance, requests, samples."""
+
+import streamlit as st
+
+from lib.compare import triple_key
+from lib.ui import model as ui
+from lib.ui import state
+from lib.ui.data import app_definition, app_index, data_status
+
+definition = app_definition()
+st.title("🔎 Model")
+index = app_index(definition)
+frame = ui.full_frame(index, definition)
+url = ui.settings()
+arriving = st.session_state.get("_url_page") != "model"
+state.bind(url, "model")
+row = ui.pick(frame, url, arriving)
+if row is None:
+    st.info("No model is in the index yet.")
+    data_status(index)
+    st.stop()
+
+st.page_link("pages/compare.py", label="Compare with other models", icon="⚖️",
+             query_params={"m": triple_key(row)})  # fmt: skip
+ui.overview(row)
+ui.scores(row, frame, definition, index)
+ui.provenance(row, index, definition)
+ui.history(index, str(row["model"]))
+ui.samples_browser(index, row)
+data_status(index)
+state.publish(url)
