@@ -108,7 +108,17 @@ def build_worker(args: argparse.Namespace) -> Worker:
         keep_workdirs=args.keep_workdirs,
     )
     runner = load_runner(args.runner) if args.runner else SubprocessRunner(launcher=config.launcher)
-    return Worker(open_store(requests_location), open_store(results_location), config, runner, settings)
+    from evaluator.publish import publisher_for
+
+    publisher = publisher_for(definition, results_location)
+    return Worker(
+        open_store(requests_location),
+        open_store(results_location),
+        config,
+        runner,
+        settings,
+        publisher=publisher,
+    )
 
 
 def load_runner(spec: str) -> Runner:

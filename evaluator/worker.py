@@ -115,8 +115,10 @@ class Worker:
         runner: Runner,
         settings: WorkerSettings,
         clock: Clock | None = None,
+        publisher: Any = None,
     ) -> None:
         self.requests = requests
+        self.publisher = publisher  # evaluator.publish.EvalResultsPublisher, or None
         self.results = results
         self.config = config
         self.runner = runner
@@ -317,7 +319,19 @@ class Worker:
         except (StoreError, OSError, JobRefused) as exc:
             log.error("%s: results could not be written, the request stays RUNNING: %s", request.path, exc)
             return None
-        return self._settle(request, Status.FINISHED, text, results_file=results_file)
+        extra = self._publish_back(request, results_file, outcome)
+        return self._settle(request, Status.FINISHED, text, results_file=results_file, **extra)
+
+    def _publish_back(self, request: Request, results_file: str, outcome: JobOutcome) -> dict[str, Any]:
+        """Offer the scores to the model repo; a failure is recorded on the request, never raised."""
+        if self.publisher is None:
+            return {}
+        try:
+            url = self.publisher(request, results_file, results_document(outcome.results or {}, request))
+        except Exception as exc:  # noqa: BLE001 - publishing back must not fail the request
+            log.warning("%s: publishing eval results failed: %s", request.path, exc)
+            return {"publish_error": str(exc)[:500]}
+        return {"eval_results_pr": url} if url else {}
 
     def _heartbeat(self, request: Request, state: _JobState):
         def beat(progress: dict[str, Any] | None) -> bool:

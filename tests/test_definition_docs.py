@@ -31,16 +31,25 @@ def test_every_field_of_the_bundled_definitions_is_documented(name):
     data = yaml.safe_load((ROOT / "lib" / "definitions" / f"{name}.yaml").read_text(encoding="utf-8"))
     missing = _used_keys(data) - DOCUMENTED
     assert not missing, f"undocumented in docs/definition.md: {sorted(missing)}"
-    item_keys = {k for b in data["benchmarks"] for k in b} | {k for c in data.get("categories", []) for k in c}
+    item_keys = {k for b in data["benchmarks"] for k in b} | {
+        k for c in data.get("categories", []) for k in c
+    }
     assert item_keys <= ITEM_KEYS | DOCUMENTED
 
 
 def test_every_section_key_the_code_reads_is_documented():
-    code = "\n".join(p.read_text(encoding="utf-8") for p in [*(ROOT / "lib").rglob("*.py"), *(ROOT / "evaluator").rglob("*.py")])
+    code = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in [*(ROOT / "lib").rglob("*.py"), *(ROOT / "evaluator").rglob("*.py")]
+    )
     read = set()
     for section in ("submissions", "evaluation"):
         read |= {f"{section}.{k}" for k in re.findall(rf"\.{section}\.get\(\s*\"([a-z_]+)\"", code)}
-        read |= {f"{section}.{k}" for k in re.findall(r"_requires\(check, \"([a-z_]+)\"\)", code) if section == "submissions"}
+        read |= {
+            f"{section}.{k}"
+            for k in re.findall(r"_requires\(check, \"([a-z_]+)\"\)", code)
+            if section == "submissions"
+        }
     read |= {f"evaluation.{k}" for k in re.findall(r"section\.get\(\"([a-z_]+)\"", code)}
     assert read, "the scan found no keys: the pattern is out of date"
     assert not read - DOCUMENTED, f"undocumented in docs/definition.md: {sorted(read - DOCUMENTED)}"

@@ -59,6 +59,9 @@ def _leave_legacy_multipage_mode() -> None:
 
 @st.cache_resource(show_spinner=False)
 def _index(definition_path: str, results: str, requests: str) -> Index:
+    from lib.ui.hub import hub_token  # a Hub store reads $HF_TOKEN; Streamlit secrets may hold it
+
+    hub_token()
     return Index(_definition(definition_path), results, requests)
 
 
@@ -88,6 +91,9 @@ def data_status(index: Index) -> None:
     if right.button("↻ Refresh", help="Re-read new and changed files from the stores", key="refresh_data"):
         stats = index.refresh()
         st.toast(f"Refreshed: {stats.parsed} file(s) read, {stats.removed} removed in {stats.seconds:.2f}s")
+    from lib.ui.hub import store_notices  # Hub stores: their own "data as of" and offline notice
+
+    store_notices(index)
     problems = index.problems()
     if problems.empty:
         return

@@ -24,6 +24,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/leaderboard.py", "Leaderboard", ":material/leaderboard:", "leaderboard", default=True),
     PageSpec("pages/checkpoints.py", "Checkpoints", ":material/show_chart:", "checkpoints"),
+    PageSpec("pages/model.py", "Model", ":material/person_search:", "model"),
+    PageSpec("pages/compare.py", "Compare", ":material/compare_arrows:", "compare"),
+    PageSpec("pages/benchmarks.py", "Benchmarks", ":material/verified:", "benchmarks"),
     PageSpec("pages/queue.py", "Queue", ":material/pending_actions:", "queue"),
     PageSpec("pages/about.py", "About", ":material/info:", "about"),
 )

@@ -1,0 +1,392 @@
+"""A store that is a Hub dataset repo, mirrored into a local cache, behind the same interface as a folder.
+
+Reading: ``list_files`` syncs the mirror (one ``dataset_info`` call when nothing changed; otherwise the
+repo tree is listed, blob ids are compared with the manifest of what the cache holds, and only changed
+files are fetched with ``snapshot_download(allow_patterns=...)``), then answers from the manifest. When
+the Hub cannot be reached, the token is refused or the repo vanished, the last synced copy keeps being
+served: ``offline`` turns True, ``message`` says why and ``as_of`` when the copy was taken.
+
+Writing: every write is one commit. ``create_exclusive`` and ``replace_if_unchanged`` commit with
+``parent_commit`` (the Hub answers HTTP 412 when the branch moved meanwhile) and retry a bounded number
+of times before raising ``StoreWriteError``. ``version`` is the file's git blob id on the Hub, read fresh,
+and the mirror is brought to that blob so that ``read_bytes`` returns the content the version names.
+
+The token comes from the ``token`` argument or ``$HF_TOKEN`` (else huggingface_hub's saved login); it is
+never logged, and messages of re-raised errors are scrubbed of it. Streamlit secrets are read by
+``lib.ui``, never here. Everything goes through ``huggingface_hub``; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lib.stores.base import FileInfo, StoreError, StoreWriteError, UnsafePathError
+
+log = logging.getLogger(__name__)
+
+MAX_COMMIT_ATTEMPTS = 5  # a claim or status change retried this often on HTTP 412, then StoreWriteError
+FULL_SYNC_ABOVE = 200  # more changed files than this: let snapshot_download walk the whole repo
+_MANIFEST = "manifest.json"
+
+
+class HubFileStore:
+    """Files of the dataset repo ``repo_id`` (branch ``main``), mirrored under ``cache_dir``."""
+
+    def __init__(
+        self,
+        repo_id: str,
+        endpoint: str | None = None,
+        token: str | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        max_attempts: int = MAX_COMMIT_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.repo_id = _check_repo_id(repo_id)
+        self.location = f"hub:{self.repo_id}"
+        self.endpoint = endpoint
+        self._token = token or os.environ.get("HF_TOKEN") or None
+        root = Path(cache_dir or os.environ.get("LEADERBOARD_HUB_CACHE") or _default_cache()).expanduser()
+        self.cache_root = root / ("datasets--" + self.repo_id.replace("/", "--"))
+        self.mirror = self.cache_root / "files"
+        self.max_attempts = max(1, int(max_attempts))
+        self._sleep = sleep
+        self._api_obj: Any = None
+        self._manifest: dict[str, Any] | None = None
+        self.offline = False
+        self.message = ""
+
+    # ------------------------------------------------------------------ state of the cache
+    @property
+    def as_of(self) -> float | None:
+        """When the mirror last matched the Hub (seconds since the epoch); None before the first sync."""
+        return self._load_manifest().get("synced_at")
+
+    @property
+    def commit(self) -> str | None:
+        """The commit of ``main`` the mirror was last synced to."""
+        return self._load_manifest().get("sha")
+
+    def _load_manifest(self) -> dict[str, Any]:
+        if self._manifest is None:
+            try:
+                self._manifest = json.loads((self.cache_root / _MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._manifest = {}
+            if not isinstance(self._manifest.get("files"), dict):
+                self._manifest = {"files": {}}
+        return self._manifest
+
+    def _save_manifest(self) -> None:
+        manifest = self._load_manifest()
+        self.cache_root.mkdir(parents=True, exist_ok=True)
+        tmp = self.cache_root / f".{_MANIFEST}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.cache_root / _MANIFEST)
+
+    # ------------------------------------------------------------------ huggingface_hub
+    def _api(self) -> Any:
+        if self._api_obj is None:
+            from huggingface_hub import HfApi  # imported lazily: only Hub deployments need it
+
+            self._api_obj = HfApi(endpoint=self.endpoint, token=self._token)
+        return self._api_obj
+
+    def _head(self) -> str:
+        """The commit ``main`` points at now."""
+        sha = self._api().dataset_info(self.repo_id, revision="main").sha
+        if not sha:
+            raise StoreError(f"{self.location}: the Hub did not say which commit main is at")
+        return str(sha)
+
+    def _remote_oid(self, path: str, revision: str) -> str | None:
+        from huggingface_hub import RepoFile
+
+        infos = self._api().get_paths_info(self.repo_id, [path], revision=revision, repo_type="dataset")
+        for info in infos:
+            if isinstance(info, RepoFile) and info.path == path:
+                return str(info.blob_id)
+        return None
+
+    # ------------------------------------------------------------------ reading
+    def sync(self) -> bool:
+        """Bring the mirror up to date with ``main``; returns False (and sets ``offline``) when it cannot."""
+        try:
+            head = self._head()
+            manifest = self._load_manifest()
+            if head != manifest.get("sha") or not self.mirror.is_dir():
+                self._sync_to(head)
+            manifest["synced_at"] = time.time()
+            self._save_manifest()
+        except Exception as exc:  # noqa: BLE001 - every Hub failure falls back to the cache
+            if not _is_hub_failure(exc):
+                raise
+            self.offline, self.message = True, self._explain(exc)
+            log.warning("%s", self.message)
+            return False
+        self.offline, self.message = False, ""
+        return True
+
+    def _sync_to(self, head: str) -> None:
+        from huggingface_hub import RepoFile, snapshot_download
+
+        manifest = self._load_manifest()
+        known: dict[str, dict[str, Any]] = manifest["files"]
+        remote = {
+            f.path: {"oid": str(f.blob_id), "size": int(f.size or 0)}
+            for f in self._api().list_repo_tree(
+                self.repo_id, recursive=True, revision=head, repo_type="dataset"
+            )
+            if isinstance(f, RepoFile)
+        }
+        changed = [
+            p
+            for p, meta in remote.items()
+            if known.get(p, {}).get("oid") != meta["oid"] or not (self.mirror / p).is_file()
+        ]
+        if changed:
+            patterns = None if len(changed) > FULL_SYNC_ABOVE else [_escape_pattern(p) for p in changed]
+            snapshot_download(
+                self.repo_id,
+                repo_type="dataset",
+                revision=head,
+                local_dir=self.mirror,
+                cache_dir=self.cache_root / "hf",
+                allow_patterns=patterns,
+                endpoint=self.endpoint,
+                token=self._token,
+            )
+        for path in [p for p in known if p not in remote]:
+            self._drop_local(path)
+        log.info("%s: synced to %s, %d file(s) fetched", self.location, head[:8], len(changed))
+        manifest["files"] = remote
+        manifest["sha"] = head
+
+    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
+        """Files of the repo as of now (or, offline, as of ``as_of``); StoreError when there is no copy."""
+        synced = self.sync()
+        files: dict[str, dict[str, Any]] = self._load_manifest()["files"]
+        if not synced and self.as_of is None:
+            raise StoreError(self.message)
+        return [
+            FileInfo(path, int(meta.get("size", 0)), str(meta["oid"]))
+            for path, meta in sorted(files.items())
+            if path.endswith(suffixes) and not _hidden(path)
+        ]
+
+    def read_bytes(self, path: str) -> bytes:
+        if path not in self._load_manifest()["files"]:
+            raise FileNotFoundError(path)
+        return self._local(path).read_bytes()
+
+    def version(self, path: str) -> str | None:
+        """The file's blob id on the Hub now; the mirror is refreshed to it. Offline: the cached blob id."""
+        try:
+            head = self._head()
+            oid = self._remote_oid(path, head)
+            if oid is not None and self._load_manifest()["files"].get(path, {}).get("oid") != oid:
+                self._fetch_one(path, head, oid)
+        except Exception as exc:  # noqa: BLE001
+            if not _is_hub_failure(exc):
+                raise
+            self.offline, self.message = True, self._explain(exc)
+            meta = self._load_manifest()["files"].get(path)
+            return str(meta["oid"]) if meta else None
+        if oid is None:
+            return None
+        return oid
+
+    def _fetch_one(self, path: str, revision: str, oid: str) -> None:
+        from huggingface_hub import hf_hub_download
+
+        local = hf_hub_download(
+            self.repo_id,
+            path,
+            repo_type="dataset",
+            revision=revision,
+            local_dir=self.mirror,
+            cache_dir=self.cache_root / "hf",
+            endpoint=self.endpoint,
+            token=self._token,
+        )
+        data = Path(local).read_bytes()
+        self._remember(path, data if _git_blob_sha(data) == oid else None, oid, len(data))
+
+    def local_path(self, path: str) -> str | None:
+        return str(self._local(path))
+
+    # ------------------------------------------------------------------ writing
+    def write_bytes(self, path: str, data: bytes, message: str = "") -> None:
+        """One commit that adds or replaces ``path`` (no conflict check: last writer wins)."""
+        self._commit_with_retries(path, data, message or f"Upload {path}", check=None)
+
+    def create_exclusive(self, path: str, data: bytes, message: str = "") -> bool:
+        """Commit ``path`` only if ``main`` does not hold it; two racing writers get one True."""
+        return self._commit_with_retries(path, data, message or f"Add {path}", check=lambda oid: oid is None)
+
+    def replace_if_unchanged(self, path: str, data: bytes, version: str, message: str = "") -> bool:
+        """Commit ``path`` only if its blob on ``main`` is still ``version``."""
+        return self._commit_with_retries(
+            path, data, message or f"Update {path}", check=lambda oid: oid == version
+        )
+
+    def delete(self, path: str, message: str = "") -> None:
+        from huggingface_hub import CommitOperationDelete
+
+        try:
+            if self._remote_oid(path, "main") is None:
+                self._drop_local(path)
+                return
+            self._api().create_commit(
+                self.repo_id,
+                [CommitOperationDelete(path)],
+                commit_message=message or f"Delete {path}",
+                repo_type="dataset",
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StoreWriteError(f"cannot delete {path}: {self._explain(exc)}") from None
+        self._drop_local(path)
+        self._load_manifest()["files"].pop(path, None)
+        self._save_manifest()
+
+    def _commit_with_retries(
+        self, path: str, data: bytes, message: str, check: Callable[[str | None], bool] | None
+    ) -> bool:
+        """Commit with ``parent_commit`` until it lands, ``check`` fails (False), or attempts run out."""
+        from huggingface_hub import CommitOperationAdd
+
+        self._local(path)  # refuses a path that would leave the mirror
+        for attempt in range(self.max_attempts):
+            try:
+                head = self._head()
+                if check is not None and not check(self._remote_oid(path, head)):
+                    return False
+                self._api().create_commit(
+                    self.repo_id,
+                    [CommitOperationAdd(path, data)],
+                    commit_message=message,
+                    repo_type="dataset",
+                    parent_commit=head if check is not None else None,
+                )
+            except Exception as exc:  # noqa: BLE001 - sorted below
+                if _status(exc) == 412:
+                    log.info("%s: %s conflicted (attempt %d), retrying", self.location, path, attempt + 1)
+                    self._sleep(min(2.0, 0.05 * 2**attempt) * (1 + random.random()))
+                    continue
+                raise StoreWriteError(f"cannot write {path}: {self._explain(exc)}") from None
+            self._remember(path, data, _git_blob_sha(data), len(data))
+            return True
+        raise StoreWriteError(
+            f"cannot write {path} in {self.location}: the branch kept moving "
+            f"({self.max_attempts} commit conflicts in a row, HTTP 412); try again later"
+        )
+
+    # ------------------------------------------------------------------ local files
+    def _local(self, path: str) -> Path:
+        root = self.mirror.resolve()
+        target = (root / path).resolve()
+        if target == root or root not in target.parents or _hidden(path):
+            raise UnsafePathError(f"path {path!r} leaves the store")
+        return target
+
+    def _remember(self, path: str, data: bytes | None, oid: str, size: int) -> None:
+        """Record a file we wrote (or fetched) so that reads see it before the next sync."""
+        if data is not None:
+            target = self._local(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        self._load_manifest()["files"][path] = {"oid": oid, "size": size}
+        self._save_manifest()
+
+    def _drop_local(self, path: str) -> None:
+        try:
+            self._local(path).unlink()
+        except (FileNotFoundError, UnsafePathError):
+            pass
+
+    def _explain(self, exc: BaseException) -> str:
+        """A message for a Hub failure that says what to do, scrubbed of the token."""
+        stamp = _stamp(self.as_of)
+        cached = f"showing the cached copy as of {stamp}" if stamp else "no cached copy yet"
+        name = type(exc).__name__
+        status = _status(exc)
+        if name in ("RepositoryNotFoundError",) or (status == 404 and "Repository" in str(exc)):
+            text = (
+                f"{self.location}: repository not found (deleted, renamed, or private and the token "
+                f"cannot see it); {cached}"
+            )
+        elif status == 401 or status == 403:
+            text = (
+                f"{self.location}: the Hub refused the token (HTTP {status}: revoked, expired or "
+                f"without access; set a valid HF_TOKEN); {cached}"
+            )
+        elif name in ("OfflineModeIsEnabled",):
+            text = f"{self.location}: offline mode (HF_HUB_OFFLINE=1); {cached}"
+        elif status is None:
+            text = f"{self.location}: the Hub is unreachable ({name}); {cached}"
+        else:
+            text = f"{self.location}: the Hub answered HTTP {status} ({_first_line(exc)}); {cached}"
+        return self._scrub(text)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _check_repo_id(repo_id: str) -> str:
+    text = str(repo_id).strip().strip("/")
+    parts = text.split("/")
+    if len(parts) != 2 or not all(parts) or any(p in (".", "..") for p in parts):
+        raise ValueError(f"a Hub dataset store needs an id like 'org/name', got {repo_id!r}")
+    return text
+
+
+def _default_cache() -> Path:
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HOME) / "leaderboard-stores"
+
+
+def _hidden(path: str) -> bool:
+    return any(part.startswith(".") for part in path.split("/"))
+
+
+def _escape_pattern(path: str) -> str:
+    """A path as an fnmatch pattern that matches only itself."""
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in path)
+
+
+def _git_blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    return int(code) if isinstance(code, int) else None
+
+
+def _is_hub_failure(exc: BaseException) -> bool:
+    """A network failure or an HTTP error from the Hub (what falls back to the cache)."""
+    if isinstance(exc, (OSError, StoreError)):
+        return True
+    module = type(exc).__module__ or ""
+    return module.startswith(("huggingface_hub", "httpx", "requests")) or _status(exc) is not None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _stamp(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
