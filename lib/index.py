@@ -335,8 +335,8 @@ class Index:
             row = self.con.execute(
                 "SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM scores), "
                 "(SELECT count(*) FROM requests), (SELECT count(*) FROM problems WHERE level = 'error')"
-            ).fetchone()
-        return dict(zip(("evaluations", "scores", "requests", "errors"), row or (0, 0, 0, 0), strict=True))
+            ).fetchall()[0]  # fetchall closes the result; fetchone would keep it open and block register()
+        return dict(zip(("evaluations", "scores", "requests", "errors"), row, strict=True))
 
 
 def build_index(

@@ -101,3 +101,30 @@ def test_real_data_checkpoints_are_identified(real_data):
         ("EleutherAI/pythia-v1.1-160m", 27, 0, 143000),
         ("EleutherAI/pythia-v1.1-160m-deduped", 27, 0, 143000),
     ]
+
+
+def test_duplicate_results_are_reported_and_the_newest_wins(tmp_path):
+    older = result_file(
+        tmp_path / "results", "org/a", {"t": {"acc": 0.4}}, date=1.0, stamp="2026-01-01T00-00-00.1"
+    )
+    result_file(tmp_path / "results", "org/a", {"t": {"acc": 0.5}}, date=2.0, stamp="2026-01-02T00-00-00.1")
+    result_file(
+        tmp_path / "results", "org/a", {"t": {"acc": 0.6}}, date=3.0, shots=5, stamp="2026-01-03T00-00-00.1"
+    )
+    (tmp_path / "requests").mkdir()
+    report = _index(tmp_path).problems()
+    assert report[["path", "level"]].values.tolist() == [
+        [str(older.relative_to(tmp_path / "results")), "warning"]
+    ]
+    assert "duplicate of org__a/results_2026-01-02T00-00-00.1.json" in report["reason"].item()
+
+
+def test_refresh_after_counts_reads_new_files(tmp_path):
+    """counts() must not leave a query result open: the next refresh registers new rows."""
+    result_file(tmp_path / "results", "org/a", {"t": {"acc": 0.5}})
+    (tmp_path / "requests").mkdir()
+    index = _index(tmp_path)
+    assert index.counts()["evaluations"] == 1
+    result_file(tmp_path / "results", "org/b", {"t": {"acc": 0.6}})
+    index.refresh()
+    assert index.counts()["evaluations"] == 2

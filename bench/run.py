@@ -1,0 +1,610 @@
+"""The performance benchmark: every measurement of docs/performance.md in one run, as a Markdown table.
+
+    python bench/run.py [--quick] [--out bench/out] [--profile]
+
+Generates synthetic stores in a temporary folder (bench/synthetic.py), then measures cold ingest,
+refresh, ranking at 100,000 evaluations, the leaderboard page's reruns (AppTest), peak memory, the
+template's json.load + pandas baseline, and the checkpoint table and figure. ``--quick`` uses tiny
+sizes so CI can smoke-test the whole run in seconds; its figures mean nothing. Timings are medians of
+the repeats shown; a slow measurement stops repeating once its time budget is spent. This module
+never touches a real store and asserts nothing about time: the table says which target is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: `python bench/run.py`
+    sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from bench import synthetic  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each measurement is, and how many times it repeats."""
+
+    ingest_files: int = 10_000
+    tasks: int = 20
+    ingest_repeats: int = 3
+    refresh_files: int = 10
+    refresh_repeats: int = 5
+    ranking_evaluations: int = 100_000
+    ranking_repeats: int = 5
+    page_reruns: int = 4
+    trainings: int = 1_000
+    checkpoints: int = 200
+    checkpoint_metrics: int = 10
+    curves: int = 20
+    checkpoint_repeats: int = 7
+    budget_s: float = 40.0  # a measurement stops repeating after this long (it always runs once)
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    ingest_files=120, ingest_repeats=2, refresh_repeats=2, ranking_evaluations=500, ranking_repeats=2,
+    page_reruns=1, trainings=12, checkpoints=15, checkpoint_metrics=4, curves=5, checkpoint_repeats=2,
+    budget_s=5.0,
+)  # fmt: skip
+
+# Every row the report has, in order (tests/test_bench.py checks them all).
+ROWS = (
+    "write synthetic store",
+    "cold ingest",
+    "refresh after new files",
+    "ranking at ingest size",
+    "ranking (leaderboard_frame + rank_frame)",
+    "peak memory of cold ingest (RSS)",
+    "peak Python heap of cold ingest (tracemalloc)",
+    "baseline: json.load + pandas pivot + average",
+    "ours (cold ingest + ranking) / baseline",
+    "page cold run (AppTest)",
+    "page rerun after typing a search",
+    "page rerun after toggling raw/normalized",
+    "best-checkpoint table (load_series + best_checkpoints)",
+    "checkpoint figure: load + best + builders + JSON",
+    "checkpoint figure: builders + JSON only",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the report."""
+
+    name: str
+    size: str
+    value: float
+    unit: str
+    repeats: int
+    target: float | None = None  # in ``unit``; the value must be below it
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return "—"
+        return "met" if self.value < self.target else "**missed**"
+
+
+@dataclass
+class Timing:
+    """Seconds of each repeat of one measurement."""
+
+    seconds: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def timed(
+    fn: Callable[[], Any], repeats: int, budget_s: float, setup: Callable[[], Any] | None = None
+) -> Timing:
+    """Run ``fn`` up to ``repeats`` times (``setup`` untimed before each), stopping once ``budget_s`` is spent."""
+    seconds: list[float] = []
+    started = time.perf_counter()
+    while len(seconds) < repeats and (not seconds or time.perf_counter() - started < budget_s):
+        if setup is not None:
+            setup()
+        t0 = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - t0)
+    return Timing(seconds)
+
+
+# ------------------------------------------------------------------------------------------ ingest
+def counts(index: Any) -> dict[str, int]:
+    """Rows in the index's tables. (Not ``Index.counts``: with DuckDB 2.0 its ``fetchone`` leaves the
+    result unfinished, and the next ``register`` of a refresh fails with ResourceInUseException.)"""
+    with index._lock:
+        row = index.con.execute(
+            "SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM scores)"
+        ).fetchall()[0]
+    return {"evaluations": row[0], "scores": row[1]}
+
+
+@dataclass
+class Context:
+    """What the measurements share: the sizes, the work folder, the stores and the definition."""
+
+    sizes: Sizes
+    work: Path
+    profile_dir: Path | None = None
+
+    @property
+    def results(self) -> Path:
+        return self.work / "results"
+
+    @property
+    def requests(self) -> Path:
+        return self.work / "requests"
+
+    @property
+    def definition_path(self) -> Path:
+        return self.work / "definition.yaml"
+
+
+def measure_ingest(ctx: Context) -> tuple[list[Row], Any, float]:
+    """Write the store, then time build_index over it; returns rows, the last index and its median."""
+    from lib.index import build_index
+
+    s = ctx.sizes
+    t0 = time.perf_counter()
+    synthetic.write_results(ctx.results, 0, s.ingest_files, s.tasks)
+    written = time.perf_counter() - t0
+    definition = synthetic.write_definition(ctx.definition_path, s.tasks, ctx.results, ctx.requests)
+    holder: dict[str, Any] = {}
+
+    def ingest() -> None:
+        holder["index"] = build_index(definition, str(ctx.results), "")
+
+    timing = timed(ingest, s.ingest_repeats, s.budget_s)
+    index = holder["index"]
+    loaded = counts(index)
+    assert loaded["evaluations"] == s.ingest_files, loaded
+    _profile(ctx, "ingest", ingest)
+    size = f"{s.ingest_files:,} files x {s.tasks} tasks"
+    rows = [
+        Row(ROWS[0], size, written, "s", 1, None, "setup, not a target: generate and write the files"),
+        Row(ROWS[1], size, timing.median, "s", len(timing.seconds), 3.0,
+            f"build_index(definition, results, ''); {loaded['scores']:,} score rows; files in the OS page cache"),
+    ]  # fmt: skip
+    return rows, index, timing.median
+
+
+def measure_refresh(ctx: Context, index: Any) -> list[Row]:
+    """Add ``refresh_files`` new files before each repeat and time ``index.refresh()``."""
+    s = ctx.sizes
+    state = {"next": s.ingest_files, "parsed": []}
+
+    def add_files() -> None:
+        synthetic.write_results(ctx.results, state["next"], s.refresh_files, s.tasks)
+        state["next"] += s.refresh_files
+
+    def refresh() -> None:
+        state["parsed"].append(index.refresh().parsed)
+
+    timing = timed(refresh, s.refresh_repeats, s.budget_s, setup=add_files)
+    assert all(p == s.refresh_files for p in state["parsed"]), state["parsed"]
+    return [
+        Row(ROWS[2], f"{s.refresh_files} new files in ~{s.ingest_files:,}", timing.median, "s",
+            len(timing.seconds), 0.3, "index.refresh(): lists the store, parses only the new files"),
+    ]  # fmt: skip
+
+
+def rank(index: Any, definition: Any) -> pd.DataFrame:
+    """What the leaderboard computes for its default view: the frame, then the ranking."""
+    from lib.ranking import leaderboard_frame, rank_frame, rank_key
+
+    frame = leaderboard_frame(index, definition.benchmarks)
+    return rank_frame(frame, rank_key(definition.benchmarks))
+
+
+def measure_ranking_at_ingest_size(ctx: Context, index: Any) -> tuple[list[Row], float]:
+    s = ctx.sizes
+    timing = timed(lambda: rank(index, index.definition), s.ranking_repeats, s.budget_s)
+    n = counts(index)["evaluations"]
+    row = Row(ROWS[3], f"{n:,} evaluations x {s.tasks} benchmarks", timing.median, "s", len(timing.seconds),
+              None, "the ranking half of the baseline comparison")  # fmt: skip
+    return [row], timing.median
+
+
+def measure_ranking(ctx: Context) -> list[Row]:
+    """Ranking over an index filled directly in DuckDB (writing 100,000 files would time the disk)."""
+    s = ctx.sizes
+    definition = synthetic.write_definition(ctx.work / "ranking.yaml", s.tasks)
+    index = synthetic.empty_index(definition, ctx.work / "ranking")
+    synthetic.fill_leaderboard_index(index, s.ranking_evaluations, s.tasks)
+    ranked = rank(index, definition)
+    assert len(ranked) == s.ranking_evaluations and ranked["average"].notna().all()
+    timing = timed(lambda: rank(index, definition), s.ranking_repeats, s.budget_s)
+    _profile(ctx, "ranking", lambda: rank(index, definition))
+    n_scores = counts(index)["scores"]
+    index.con.close()
+    return [
+        Row(ROWS[4], f"{s.ranking_evaluations:,} evaluations x {s.tasks} benchmarks ({n_scores:,} score rows)",
+            timing.median * 1000, "ms", len(timing.seconds), 100.0,
+            f"runs: {', '.join(f'{x * 1000:,.0f}' for x in timing.seconds)} ms"),
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------ memory
+def memory_probe(results: str, definition_path: str, traced: bool) -> dict[str, float]:
+    """In a fresh process: RSS after imports, then peak RSS (or tracemalloc peak) of one cold ingest."""
+    import tracemalloc
+
+    from lib.config import load_definition
+    from lib.index import build_index
+
+    definition = load_definition(definition_path)
+    before = _high_water_mib()
+    if traced:
+        tracemalloc.start()
+    index = build_index(definition, results, "")
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else 0.0
+    after = _high_water_mib()
+    return {"rss_before_mib": before, "rss_peak_mib": after, "heap_peak_mib": peak, **counts(index)}
+
+
+def _high_water_mib() -> float:
+    """Peak RSS of this process: VmHWM (ru_maxrss survives exec, so a child would report its parent's)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _probe_in_subprocess(ctx: Context, traced: bool) -> dict[str, float]:
+    code = (
+        "import json, sys; from bench.run import memory_probe; "
+        "print(json.dumps(memory_probe(sys.argv[1], sys.argv[2], sys.argv[3] == '1')))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ctx.results), str(ctx.definition_path), "1" if traced else "0"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_memory(ctx: Context) -> list[Row]:
+    """Two fresh processes: one untraced for peak RSS (DuckDB included), one under tracemalloc."""
+    plain = _probe_in_subprocess(ctx, traced=False)
+    traced = _probe_in_subprocess(ctx, traced=True)
+    size = f"{int(plain['evaluations']):,} files"
+    return [
+        Row(ROWS[5], size, plain["rss_peak_mib"], "MiB", 1, None,
+            f"peak RSS (VmHWM) of a fresh process; {plain['rss_before_mib']:.0f} MiB of it is the interpreter and "
+            f"imports, so the ingest adds ~{plain['rss_peak_mib'] - plain['rss_before_mib']:.0f} MiB"),
+        Row(ROWS[6], size, traced["heap_peak_mib"], "MiB", 1, None,
+            "Python objects only (DuckDB's own memory is not traced)"),
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------ baseline
+def template_baseline(results: Path, definition: Any) -> pd.DataFrame:
+    """What the template's front end does: json.load every file, a pandas pivot, a plain average."""
+    wanted = {(c.task, f"{c.metric},none"): b.id for b in definition.benchmarks for c in b.components}
+    records = []
+    for path in sorted(results.rglob("*.json")):
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        model = data["config"]["model_args"]["pretrained"]
+        for task, metrics in data["results"].items():
+            for key, value in metrics.items():
+                bench = wanted.get((task, key))
+                if bench is not None:
+                    records.append({"model": model, "benchmark": bench, "value": value * 100})
+    frame = pd.DataFrame.from_records(records)
+    table = frame.pivot_table(index="model", columns="benchmark", values="value", aggfunc="first")
+    table["average"] = table.mean(axis=1)
+    return table.sort_values("average", ascending=False)
+
+
+def measure_baseline(ctx: Context, ours_s: float) -> list[Row]:
+    s = ctx.sizes
+    from lib.config import load_definition
+
+    definition = load_definition(ctx.definition_path)
+    n_files = sum(1 for _ in ctx.results.rglob("*.json"))
+    timing = timed(lambda: template_baseline(ctx.results, definition), s.ingest_repeats, s.budget_s)
+    return [
+        Row(ROWS[7], f"{n_files:,} files", timing.median, "s", len(timing.seconds), None,
+            "no normalization, stderr, n-shot check, request join or statistical rank"),
+        Row(ROWS[8], f"{n_files:,} files", ours_s / timing.median, "x", 1, None,
+            f"{ours_s:.2f} s / {timing.median:.2f} s (below 1: we are faster)"),
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------ page
+@contextmanager
+def _page_environment(ctx: Context) -> Iterator[None]:
+    """Point the app at the synthetic stores; the PagesManager patch of tests/conftest.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    saved = {
+        k: os.environ.get(k) for k in ("LEADERBOARD_CONFIG", "LEADERBOARD_RESULTS", "LEADERBOARD_REQUESTS")
+    }
+    os.environ["LEADERBOARD_CONFIG"] = str(ctx.definition_path)
+    os.environ["LEADERBOARD_RESULTS"] = str(ctx.results)
+    os.environ["LEADERBOARD_REQUESTS"] = str(ctx.requests)
+    original = PagesManager.__init__
+
+    def patched(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = patched
+    try:
+        yield
+    finally:
+        PagesManager.__init__ = original
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _caption_rows(app: Any) -> str:
+    for caption in app.caption:
+        if " rows · ranked by" in caption.value:
+            return caption.value.split(" · ")[0]
+    return "?"
+
+
+def measure_page(ctx: Context) -> list[Row]:
+    """AppTest of pages/leaderboard.py over the ingested store (with one request per model)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    s = ctx.sizes
+    n_models = sum(1 for _ in ctx.results.rglob("*.json"))
+    synthetic.write_requests(ctx.requests, n_models)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    searches = ["model-0012", "org42", "@precision:bfloat16", "model-0001; org07", "org13 @license:mit"]
+    with _page_environment(ctx):
+        app = AppTest.from_file(str(ROOT / "pages" / "leaderboard.py"), default_timeout=600)
+        t0 = time.perf_counter()
+        app.run()
+        cold = time.perf_counter() - t0
+        _check_app(app)
+        full = _caption_rows(app)
+        search_s, shown = [], []
+        for i in range(max(1, s.page_reruns)):
+            query = searches[i % len(searches)]
+            t0 = time.perf_counter()
+            app.text_input[0].input(query).run()
+            search_s.append(time.perf_counter() - t0)
+            _check_app(app)
+            shown.append(f"'{query}': {_caption_rows(app)}")
+        app.text_input[0].input("").run()
+        toggle_s = []
+        for i in range(max(1, s.page_reruns)):
+            t0 = time.perf_counter()
+            app.segmented_control[0].set_value("raw" if i % 2 == 0 else "normalized").run()
+            toggle_s.append(time.perf_counter() - t0)
+            _check_app(app)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    size = f"{n_models:,} evaluations, {n_models:,} requests"
+    return [
+        Row(ROWS[9], size, cold, "s", 1, None, f"reads every file and request; shows {full}"),
+        Row(ROWS[10], size, statistics.median(search_s), "s", len(search_s), 1.5, "; ".join(shown[:3])),
+        Row(ROWS[11], size, statistics.median(toggle_s), "s", len(toggle_s), 1.5,
+            "the cached frame is reused; filter, rank, display and serialize rerun"),
+    ]  # fmt: skip
+
+
+def _check_app(app: Any) -> None:
+    if app.exception:
+        raise RuntimeError(f"the leaderboard page raised: {app.exception[0].value}")
+
+
+# ------------------------------------------------------------------------------------------ checkpoints
+def measure_checkpoints(ctx: Context) -> list[Row]:
+    """Best-checkpoint table and figure over an index filled directly with checkpoint evaluations."""
+    import plotly.io
+
+    from lib.checkpoint_charts import checkpoints_figure, curve_frame
+    from lib.checkpoints import best_checkpoints, load_series
+
+    s = ctx.sizes
+    definition = synthetic.write_definition(ctx.work / "checkpoints.yaml", 2)
+    index = synthetic.empty_index(definition, ctx.work / "checkpoints")
+    synthetic.fill_checkpoint_index(index, s.trainings, s.checkpoints, s.checkpoint_metrics)
+    task, metric = synthetic.checkpoint_tasks(s.checkpoint_metrics)[0][:2]
+
+    def table() -> pd.DataFrame:
+        return best_checkpoints(load_series(index, task, metric))
+
+    best = table()
+    assert len(best) == s.trainings, len(best)
+    table_t = timed(table, s.checkpoint_repeats, s.budget_s)
+    chosen = [synthetic.training_name(t) for t in range(s.curves)]
+    frame = load_series(index, task, metric, chosen)
+    curves_best = best_checkpoints(frame)
+
+    def builders() -> str:
+        figure = checkpoints_figure(curve_frame(frame), curves_best, "step", False, None, metric)
+        return plotly.io.to_json(figure, validate=False)  # what st.plotly_chart sends
+
+    def whole() -> str:
+        loaded = load_series(index, task, metric, chosen)
+        figure = checkpoints_figure(
+            curve_frame(loaded), best_checkpoints(loaded), "step", False, None, metric
+        )
+        return plotly.io.to_json(figure, validate=False)
+
+    spec = json.loads(whole())
+    lines = [t for t in spec["data"] if t.get("mode") == "lines"]
+    assert len(lines) == s.curves, len(lines)
+    whole_t = timed(whole, s.checkpoint_repeats, s.budget_s)
+    builders_t = timed(builders, s.checkpoint_repeats, s.budget_s)
+    _profile(ctx, "checkpoint_table", table)
+    n_scores = counts(index)["scores"]
+    index.con.close()
+    size = f"{s.trainings:,} trainings x {s.checkpoints} checkpoints x {s.checkpoint_metrics} metrics"
+    curves = f"{s.curves} curves x {s.checkpoints} points"
+    return [
+        Row(ROWS[12], f"{size} ({n_scores:,} score rows)", table_t.median * 1000, "ms", len(table_t.seconds),
+            100.0, f"one task+metric: {len(best):,} trainings in the table"),
+        Row(ROWS[13], curves, whole_t.median * 1000, "ms", len(whole_t.seconds), 1000.0,
+            "server time of the figure: query, best points, curve_frame, checkpoints_figure, plotly JSON"),
+        Row(ROWS[14], curves, builders_t.median * 1000, "ms", len(builders_t.seconds), None,
+            "lib.checkpoint_charts alone, data already loaded"),
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------ report
+def _profile(ctx: Context, name: str, fn: Callable[[], Any]) -> None:
+    """With --profile: the top 25 cumulative costs of one more run of ``fn``, to <out>/profile_<name>.txt."""
+    if ctx.profile_dir is None:
+        return
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    buffer = io.StringIO()
+    pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(25)
+    ctx.profile_dir.mkdir(parents=True, exist_ok=True)
+    (ctx.profile_dir / f"profile_{name}.txt").write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import duckdb
+    import streamlit
+
+    mem_kib = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "streamlit": streamlit.__version__,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def run_all(
+    sizes: Sizes, work: Path, profile_dir: Path | None = None, log: Callable[[str], None] | None = None
+) -> list[Row]:
+    """Every measurement, in order, over stores generated under ``work``."""
+    say = log or (lambda _text: None)
+    ctx = Context(sizes, work, profile_dir)
+    rows: list[Row] = []
+    say("ingest")
+    ingest_rows, index, ingest_s = measure_ingest(ctx)
+    rows += ingest_rows
+    say("refresh")
+    rows += measure_refresh(ctx, index)
+    say("ranking at ingest size")
+    small_rows, small_rank_s = measure_ranking_at_ingest_size(ctx, index)
+    index.con.close()
+    say("ranking")
+    ranking_rows = measure_ranking(ctx)
+    say("memory")
+    memory_rows = measure_memory(ctx)
+    say("baseline")
+    baseline_rows = measure_baseline(ctx, ingest_s + small_rank_s)
+    rows += small_rows + ranking_rows + memory_rows + baseline_rows
+    say("page")
+    rows += measure_page(ctx)
+    say("checkpoints")
+    rows += measure_checkpoints(ctx)
+    return rows
+
+
+def markdown(rows: list[Row], info: dict[str, Any], quick: bool, total_s: float) -> str:
+    """The report: one table row per measurement, then the machine."""
+    lines = [
+        "| Measurement | Size | Median | Repeats | Target | Verdict | Notes |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        value = f"{r.value:,.2f} {r.unit}" if r.value < 100 else f"{r.value:,.0f} {r.unit}"
+        target = f"< {r.target:g} {r.unit}" if r.target is not None else ""
+        lines.append(f"| {r.name} | {r.size} | {value} | {r.repeats} | {target} | {r.verdict} | {r.note} |")
+    mode = "QUICK (tiny sizes: a smoke test, not figures)" if quick else "full"
+    lines.append("")
+    lines.append(
+        f"Mode: {mode}. Machine: {info['cpus']} CPUs, {info['memory_gib']} GiB, Python {info['python']}, "
+        f"DuckDB {info['duckdb']}, pandas {info['pandas']}, Streamlit {info['streamlit']}; load average at "
+        f"start {info['load_average']} and at end {info.get('load_average_end')}. Whole run {total_s:.0f} s."
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test in a few seconds")
+    parser.add_argument("--out", type=Path, default=None, help="write results.md and results.json here")
+    parser.add_argument("--profile", action="store_true", help="write cProfile top costs to --out")
+    parser.add_argument("--keep", action="store_true", help="keep the generated stores (prints where)")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    info = machine()
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="leaderboard-bench-"))
+    profile_dir = (args.out or ROOT / "bench" / "out") if args.profile else None
+    try:
+        rows = run_all(
+            sizes, work, profile_dir, log=lambda text: print(f"… {text}", file=sys.stderr, flush=True)
+        )
+    finally:
+        if args.keep:
+            print(f"stores kept in {work}", file=sys.stderr)
+        else:
+            _remove_tree(work)
+    info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    report = markdown(rows, info, args.quick, time.perf_counter() - started)
+    print(report)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.md").write_text(report + "\n", encoding="utf-8")
+        payload = {
+            "quick": args.quick,
+            "sizes": asdict(sizes),
+            "machine": info,
+            "rows": [asdict(r) for r in rows],
+        }
+        (args.out / "results.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return 0
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

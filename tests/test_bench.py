@@ -1,0 +1,85 @@
+"""The benchmark of bench/run.py runs end to end on tiny sizes and reports every measurement.
+
+No timing is asserted: these tests check that the synthetic stores are what the app reads, that each
+measurement produced its row, and that the report renders; the figures live in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench import run, synthetic
+from lib.ingest import parse_result_bytes
+from lib.leaderboard import LeaderboardView, build_table
+
+TINY = replace(
+    run.QUICK, ingest_files=30, trainings=4, checkpoints=6, checkpoint_metrics=2, curves=3, page_reruns=1
+)
+
+
+def test_synthetic_result_file_is_read_as_lm_eval_04_with_every_task(tmp_path: Path):
+    path = synthetic.write_results(tmp_path, 7, 1, n_tasks=20)[0]
+    evaluation = parse_result_bytes(path.relative_to(tmp_path).as_posix(), path.read_bytes())[0]
+    assert evaluation.source_format == "lm-eval 0.4"
+    assert evaluation.model == synthetic.model_name(7)
+    assert {s.task for s in evaluation.scores} == {t.name for t in synthetic.tasks(20)}
+    assert all(s.stderr is not None and s.n_shot is not None for s in evaluation.scores)
+
+
+def test_direct_index_ranks_every_evaluation_with_an_average(tmp_path: Path):
+    definition = synthetic.write_definition(tmp_path / "d.yaml", 5)
+    index = synthetic.empty_index(definition, tmp_path / "store")
+    synthetic.fill_leaderboard_index(index, 40, n_tasks=5)
+    table = build_table(index, definition, LeaderboardView())
+    assert len(table.frame) == 40
+    assert table.frame["average"].notna().all()
+    assert table.frame["rank"].tolist() == sorted(table.frame["rank"].tolist())
+
+
+def test_checkpoint_index_has_one_best_row_per_training(tmp_path: Path):
+    from lib.checkpoints import best_checkpoints, load_series
+
+    definition = synthetic.write_definition(tmp_path / "d.yaml", 2)
+    index = synthetic.empty_index(definition, tmp_path / "store")
+    synthetic.fill_checkpoint_index(index, n_trainings=3, n_checkpoints=5, n_metrics=2)
+    best = best_checkpoints(load_series(index, "ckpt_task_00", "perplexity"))
+    assert len(best) == 3
+    assert not best["higher_is_better"].any()  # perplexity: the lowest value is best
+    assert (best["n_checkpoints"] == 5).all()
+
+
+def test_template_baseline_averages_the_definition_benchmarks(tmp_path: Path):
+    synthetic.write_results(tmp_path / "results", 0, 4, n_tasks=3)
+    definition = synthetic.write_definition(tmp_path / "d.yaml", 3)
+    table = run.template_baseline(tmp_path / "results", definition)
+    assert len(table) == 4
+    assert table["average"].between(0, 100).all()
+    assert list(table["average"]) == sorted(table["average"], reverse=True)
+
+
+@pytest.mark.slow
+def test_quick_run_reports_every_row(tmp_path: Path):
+    rows = run.run_all(TINY, tmp_path / "work")
+    assert [r.name for r in rows] == list(run.ROWS)
+    assert all(r.repeats >= 1 and r.value >= 0 for r in rows)
+    targets = {r.name for r in rows if r.target is not None}
+    assert {"cold ingest", "refresh after new files", "page rerun after typing a search"} <= targets
+    report = run.markdown(rows, run.machine(), quick=True, total_s=1.0)
+    for name in run.ROWS:
+        assert f"| {name} |" in report
+    assert "QUICK" in report
+
+
+def test_main_writes_markdown_and_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setattr(run, "QUICK", TINY)
+    assert run.main(["--quick", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "| cold ingest |" in printed
+    payload = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert payload["quick"] is True
+    assert [r["name"] for r in payload["rows"]] == list(run.ROWS)
+    assert (tmp_path / "out" / "results.md").read_text().startswith("| Measurement |")
