@@ -208,15 +208,8 @@ def empty_index(definition: Definition, folder: Path) -> Index:
 
 
 def _insert(index: Index, evaluations: pa.Table, scores: pa.Table) -> None:
-    """Append rows to the index's tables (the column order of lib/sql/schema.sql)."""
-    con = index.con
-    for name, table in (("evaluations", evaluations), ("scores", scores)):
-        con.register("bench_rows", table)
-        try:
-            con.execute(f"INSERT INTO {name} SELECT * FROM bench_rows")  # noqa: S608 - fixed table names
-        finally:
-            con.unregister("bench_rows")
-    index.generation += 1
+    """Append rows to the index's tables (the column order of lib/sql/schema.sql, ids assigned by the index)."""
+    index.insert_tables(evaluations, scores)
 
 
 def _evaluations_table(

@@ -96,6 +96,9 @@ class Index:
         self.con.execute(sql("schema"))
         self.con.execute(sql("evaluation_rows"))
         self._versions: dict[str, str] = {}
+        self._next_eval_no = 0
+        self._memo: dict[Any, Any] = {}
+        self._memo_generation = -1
         self._request_versions: dict[str, str] = {}
         self._requests: dict[str, Request] = {}
         self._problems: dict[tuple[str, str], list[IngestProblem]] = {}
@@ -255,16 +258,28 @@ class Index:
                     strict=True,
                 ):
                     add(value)
-        eval_table = _arrow(ecols, _EVAL_TYPES)
-        score_table = _arrow(scols, _SCORE_TYPES)
-        self.con.register("new_evaluations", eval_table)
-        self.con.register("new_scores", score_table)
-        try:
-            self.con.execute("INSERT INTO evaluations SELECT * FROM new_evaluations")
-            self.con.execute("INSERT INTO scores SELECT * FROM new_scores")
-        finally:
-            self.con.unregister("new_evaluations")
-            self.con.unregister("new_scores")
+        self._insert_tables(_arrow(ecols, _EVAL_TYPES), _arrow(scols, _SCORE_TYPES))
+
+    def insert_tables(self, evaluations: pa.Table, scores: pa.Table) -> None:
+        """Append evaluations and their scores (Arrow tables in the schema's column order, without the
+        integer ids, which are assigned here). The benchmark in bench/ fills large indexes this way."""
+        with self._lock:
+            self._insert_tables(evaluations, scores)
+            self.generation += 1
+
+    def _insert_tables(self, evaluations: pa.Table, scores: pa.Table) -> None:
+        with self._lock:
+            first = self._next_eval_no
+            self._next_eval_no += evaluations.num_rows
+            numbers = pa.array(range(first, self._next_eval_no), type=pa.int32())
+            self.con.register("new_evaluations", evaluations.append_column("eval_no", numbers))
+            self.con.register("new_scores", scores)
+            try:
+                self.con.execute(sql("insert_evaluations"))
+                self.con.execute(sql("insert_scores"))
+            finally:
+                self.con.unregister("new_evaluations")
+                self.con.unregister("new_scores")
 
     def _replace_requests(self) -> None:
         cols: dict[str, list[Any]] = {c: [] for c in _REQUEST_COLUMNS}
@@ -313,6 +328,16 @@ class Index:
             self.con.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", rows)
 
     # ----------------------------------------------------------------- reading
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered until the index's data changes (its generation moves on)."""
+        with self._lock:
+            if self._memo_generation != self.generation:
+                self._memo.clear()
+                self._memo_generation = self.generation
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
     def query(self, name: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
         """Run the named query of ``lib/sql`` with bound parameters and return a DataFrame."""
         with self._lock:

@@ -100,15 +100,69 @@ def _ad_hoc_benchmark(definition: Definition, task: str, metric_text: str) -> Be
     )
 
 
-def benchmark_columns(frame: pd.DataFrame, benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
-    """Make sure every benchmark has its columns, even when no row has a score for it."""
-    for bench in benchmarks:
-        for suffix, fill in (("raw", np.nan), ("norm", np.nan), ("se", np.nan), ("raw_se", np.nan),
-                             ("complete", False), ("shots", np.nan)):  # fmt: skip
-            column = f"{bench.id}_{suffix}"
-            if column not in frame.columns:
-                frame[column] = fill
-    return frame
+@dataclass(frozen=True)
+class ScoreMatrix:
+    """Every leaderboard row against every benchmark of a selection, before weights and ranks.
+
+    ``rows`` holds one row of metadata per entry; each array is ``(len(rows), len(bench_ids))``.
+    Built once per index generation and benchmark set (``Index.memo``), so re-weighting, re-ranking
+    and filtering never go back to SQL.
+    """
+
+    rows: pd.DataFrame
+    bench_ids: tuple[str, ...]
+    raw: np.ndarray
+    norm: np.ndarray
+    se: np.ndarray
+    raw_se: np.ndarray
+    shots: np.ndarray
+    complete: np.ndarray
+
+
+def score_matrix(index: Index, benchmarks: Sequence[Benchmark], include_partial: bool = False) -> ScoreMatrix:
+    """The matrix for ``benchmarks``, remembered on the index until its data changes."""
+    key = ("score_matrix", tuple(benchmarks), bool(include_partial))
+    return index.memo(key, lambda: _compute_matrix(index, tuple(benchmarks), bool(include_partial)))
+
+
+def _compute_matrix(index: Index, benchmarks: tuple[Benchmark, ...], include_partial: bool) -> ScoreMatrix:
+    with index._lock:
+        cursor = index.con.cursor()
+        try:
+            cursor.register("components", _components_frame(benchmarks))
+            cursor.execute(sql("leaderboard_benchmarks"), {"include_partial": include_partial})
+            cursor.execute(sql("leaderboard_rows"))
+            cells = cursor.sql(sql("leaderboard_cells")).fetchnumpy()
+            rows = cursor.sql(sql("leaderboard_meta")).to_arrow_table().to_pandas()
+        finally:
+            cursor.close()
+    # rows arrive in tie-break order (oldest first, then row key); place each cell on its row
+    position = np.empty(len(rows), dtype=np.int64)
+    position[rows.pop("row_idx").to_numpy()] = np.arange(len(rows))
+    shape = (len(rows), len(benchmarks))
+    at = (
+        position[np.asarray(cells["row_idx"], dtype=np.int64)],
+        np.asarray(cells["bench_no"], dtype=np.int64),
+    )
+
+    def wide(column: str, fill: float | bool = np.nan, dtype: type = float) -> np.ndarray:
+        out = np.full(shape, fill, dtype=dtype)
+        values = cells[column]
+        if np.ma.isMaskedArray(values):
+            values = values.filled(fill)
+        out[at] = np.asarray(values, dtype=dtype)
+        return out
+
+    return ScoreMatrix(
+        rows=rows,
+        bench_ids=tuple(b.id for b in benchmarks),
+        raw=wide("raw"),
+        norm=wide("norm"),
+        se=wide("norm_se"),
+        raw_se=wide("raw_se"),
+        shots=wide("n_shot"),
+        complete=wide("complete", False, bool),
+    )
 
 
 def leaderboard_frame(
@@ -122,31 +176,62 @@ def leaderboard_frame(
     Columns per benchmark id ``b``: ``b_raw`` (lm-eval's value), ``b_norm`` (0-100, or the raw value
     for a lower-is-better benchmark), ``b_se`` (se of b_norm), ``b_raw_se``, ``b_complete`` (every
     subtask present), ``b_shots``. ``average`` is over the selected higher-is-better benchmarks with
-    ``weights`` (default 1 each); it is NaN unless each of them is complete.
+    ``weights`` (default 1 each); it is NaN unless each of them is complete. Rows without any score
+    for the selection are left out. Rows come oldest first (the ranking's tie-break order).
     """
-    components = _components_frame(benchmarks)
     weight_frame = _weights_frame(benchmarks, weights)
-    with index._lock:
-        cursor = index.con.cursor()
-        try:
-            cursor.register("components", components)
-            cursor.register("weights", weight_frame)
-            cursor.execute(sql("leaderboard_benchmarks"), {"include_partial": bool(include_partial)})
-            frame = cursor.execute(sql("leaderboard_rows")).df()
-        finally:
-            cursor.close()
-    frame = benchmark_columns(frame, benchmarks)
+    matrix = score_matrix(index, benchmarks, include_partial)
+    key = ("leaderboard_base", tuple(benchmarks), bool(include_partial))
+    base, kept = index.memo(key, lambda: _base_frame(matrix, benchmarks))
+    return base.assign(
+        **{name: values[kept] for name, values in _averages(matrix, benchmarks, weight_frame).items()}
+    )
+
+
+def _base_frame(matrix: ScoreMatrix, benchmarks: Sequence[Benchmark]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Metadata and per-benchmark columns of the rows that have a score, and which rows those are."""
+    kept = ~np.isnan(matrix.raw).all(axis=1) if matrix.raw.size else np.zeros(len(matrix.rows), bool)
+    columns: dict[str, np.ndarray] = {}
+    for j, bench in enumerate(benchmarks):
+        columns[f"{bench.id}_raw"] = matrix.raw[kept, j]
+        columns[f"{bench.id}_norm"] = matrix.norm[kept, j]
+        columns[f"{bench.id}_se"] = matrix.se[kept, j]
+        columns[f"{bench.id}_raw_se"] = matrix.raw_se[kept, j]
+        columns[f"{bench.id}_complete"] = matrix.complete[kept, j]
+        columns[f"{bench.id}_shots"] = matrix.shots[kept, j]
+    rows = matrix.rows[kept].reset_index(drop=True)
+    return pd.concat([rows, pd.DataFrame(columns, index=rows.index)], axis=1), kept
+
+
+def _averages(
+    matrix: ScoreMatrix, benchmarks: Sequence[Benchmark], weight_frame: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Weighted mean and its standard error over the averaged benchmarks, NaN unless all are complete."""
+    n = len(matrix.rows)
     if weight_frame.empty:
-        frame["average"] = np.nan
-        frame["average_se"] = np.nan
-        frame["average_raw"] = np.nan
-    return frame
+        nan = np.full(n, np.nan)
+        return {"n_complete": np.zeros(n, np.int64), "average": nan, "average_se": nan, "average_raw": nan}
+    position = {b.id: j for j, b in enumerate(benchmarks)}
+    cols = np.array([position[b] for b in weight_frame["benchmark"]])
+    w = weight_frame["weight"].to_numpy(dtype=float) / weight_frame["weight"].sum()
+    complete = matrix.complete[:, cols]
+    all_complete = complete.all(axis=1)
+    with np.errstate(invalid="ignore"):  # incomplete rows hold NaN; they are masked below
+        average = matrix.norm[:, cols] @ w
+        average_raw = matrix.raw[:, cols] @ w * 100.0
+        average_se = np.sqrt(matrix.se[:, cols] ** 2 @ (w**2))
+    return {
+        "n_complete": complete.sum(axis=1),
+        "average": np.where(all_complete, average, np.nan),
+        "average_se": np.where(all_complete, average_se, np.nan),
+        "average_raw": np.where(all_complete, average_raw, np.nan),
+    }
 
 
 def _components_frame(benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
     rows = [
         {
-            "benchmark": b.id,
+            "bench_no": j,
             "task": c.task,
             "metric": c.metric,
             "filter": c.filter,
@@ -155,10 +240,11 @@ def _components_frame(benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
             "higher_is_better": c.higher_is_better,
             "n_components": len(b.components),
         }
-        for b in benchmarks
+        for j, b in enumerate(benchmarks)
         for c in b.components
     ]
     frame = pd.DataFrame(rows)
+    frame.insert(0, "comp_no", np.arange(len(frame)))
     return frame.astype({"num_fewshot": "Int64", "filter": "object"})
 
 
@@ -224,21 +310,25 @@ def stat_ranks(scores: np.ndarray, ses: np.ndarray, higher_is_better: bool = Tru
 
 
 def rank_frame(frame: pd.DataFrame, key: RankKey) -> pd.DataFrame:
-    """Sort by the key (entries without a score last) and add ``rank`` and ``stat_rank``.
+    """Sort by the key (entries without a score last) and add ``rank``, ``stat_rank`` and the interval.
 
-    ``rank`` is the plain competition rank (ties share the better place); equal scores keep the
-    older submission first.
+    ``rank`` is the plain competition rank (ties share the better place); among equal scores the
+    frame's own order stands (``leaderboard_frame`` gives oldest first).
     """
-    out = frame.copy()
-    values = out[key.column].astype(float)
-    out["rank"] = values.rank(method="min", ascending=not key.higher_is_better, na_option="keep")
-    se = out[key.se_column] if key.se_column in out.columns else pd.Series(np.nan, index=out.index)
-    out["stat_rank"] = stat_ranks(values.to_numpy(), se.astype(float).to_numpy(), key.higher_is_better)
-    out["score_lo"] = values - Z95 * se.astype(float)
-    out["score_hi"] = values + Z95 * se.astype(float)
-    out = out.sort_values(
-        ["rank", "date", "row_key"], ascending=[True, True, True], na_position="last", kind="stable"
+    values = frame[key.column].to_numpy(dtype=float)
+    se = (
+        frame[key.se_column].to_numpy(dtype=float)
+        if key.se_column in frame.columns
+        else np.full(len(frame), np.nan)
     )
-    for column in ("rank", "stat_rank"):
-        out[column] = out[column].astype("Int64")
-    return out.reset_index(drop=True)
+    ranks = (
+        pd.Series(values).rank(method="min", ascending=not key.higher_is_better, na_option="keep").to_numpy()
+    )
+    order = np.argsort(np.where(np.isnan(ranks), np.inf, ranks), kind="stable")
+    out = frame.take(order).reset_index(drop=True)
+    return out.assign(
+        rank=pd.array(ranks[order], dtype="Int64"),
+        stat_rank=pd.array(stat_ranks(values, se, key.higher_is_better)[order], dtype="Int64"),
+        score_lo=(values - Z95 * se)[order],
+        score_hi=(values + Z95 * se)[order],
+    )

@@ -28,7 +28,7 @@ LEFT JOIN requests r
     ON r.model = e.model
     AND (r.path = e.request_file OR e.precision = '' OR r.precision = e.precision)
 QUALIFY row_number() OVER (
-    PARTITION BY e.eval_id
+    PARTITION BY e.eval_no
     ORDER BY
         (r.path = e.request_file) DESC NULLS LAST,
         (r.revision = e.sha OR r.revision = e.revision) DESC NULLS LAST,

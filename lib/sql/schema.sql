@@ -19,7 +19,9 @@ CREATE TABLE evaluations (
     step BIGINT,
     tokens DOUBLE,
     request_file VARCHAR,
-    n_warnings INTEGER
+    n_warnings INTEGER,
+    eval_no INTEGER,           -- a small integer id, for fast joins and groupings
+    base_no UBIGINT            -- hash of (model, sha or revision, precision, chat template, limit)
 );
 
 CREATE TABLE scores (
@@ -31,7 +33,8 @@ CREATE TABLE scores (
     stderr DOUBLE,
     n_shot INTEGER,
     higher_is_better BOOLEAN,
-    n_samples BIGINT
+    n_samples BIGINT,
+    eval_no INTEGER            -- evaluations.eval_no of eval_id
 );
 
 CREATE TABLE requests (
