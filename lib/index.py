@@ -222,8 +222,8 @@ class Index:
         self.con.execute("DELETE FROM evaluations WHERE eval_id IN (SELECT unnest(?))", [paths])
 
     def _insert_evaluations(self, evaluations: list[tuple[str, Evaluation]]) -> None:
-        ecols: dict[str, list[Any]] = {c: [] for c in _EVAL_COLUMNS}
-        scols: dict[str, list[Any]] = {c: [] for c in _SCORE_COLUMNS}
+        erows: list[tuple[Any, ...]] = []
+        srows: list[tuple[Any, ...]] = []
         patterns = self.definition.revision_patterns
         for path, ev in evaluations:
             training, step, tokens = ev.training, ev.step, ev.tokens
@@ -232,32 +232,19 @@ class Index:
                 if checkpoint is not None:
                     training = training or checkpoint.training
                     step, tokens = checkpoint.step, tokens if tokens is not None else checkpoint.tokens
-            row = (
+            erows.append((
                 path, ev.model, ev.revision, ev.sha, ev.precision, ev.weight_type, ev.chat_template, ev.limit,
                 ev.lm_eval_version, ev.git_hash, ev.date, ev.duration_s, ev.model_args, ev.batch_size,
                 ev.source_format, training or (ev.model if step is not None else ""), step, tokens,
                 ev.request_file, len(ev.warnings),
-            )  # fmt: skip
-            for column, value in zip(_EVAL_COLUMNS, row, strict=True):
-                ecols[column].append(value)
-            append = [scols[c].append for c in _SCORE_COLUMNS]
-            for s in ev.scores:
-                for add, value in zip(
-                    append,
-                    (
-                        path,
-                        s.task,
-                        s.metric,
-                        s.filter,
-                        s.value,
-                        s.stderr,
-                        s.n_shot,
-                        s.higher_is_better,
-                        s.n_samples,
-                    ),
-                    strict=True,
-                ):
-                    add(value)
+            ))  # fmt: skip
+            srows.extend((path, *score) for score in ev.scores)  # Score is a named tuple in column order
+        ecols = dict(zip(_EVAL_COLUMNS, map(list, zip(*erows, strict=True)), strict=True))
+        scols = (
+            dict(zip(_SCORE_COLUMNS, map(list, zip(*srows, strict=True)), strict=True))
+            if srows
+            else {c: [] for c in _SCORE_COLUMNS}
+        )
         self._insert_tables(_arrow(ecols, _EVAL_TYPES), _arrow(scols, _SCORE_TYPES))
 
     def insert_tables(self, evaluations: pa.Table, scores: pa.Table) -> None:

@@ -6,9 +6,10 @@ Plain frozen dataclasses and string enums only: no I/O, no Streamlit, no DuckDB 
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Metric names that are better when lower (perplexities, bits per byte, losses).
 LOWER_IS_BETTER_METRICS = frozenset(
@@ -57,6 +58,7 @@ class Status(enum.StrEnum):
         return self.value.lower()
 
 
+@functools.lru_cache(maxsize=4096)
 def default_higher_is_better(metric: str) -> bool:
     """Direction of a metric known only by its name: perplexity-like names are lower-is-better."""
     name = metric.split(",", 1)[0].strip().lower()
@@ -84,9 +86,11 @@ def as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-@dataclass(frozen=True)
-class Score:
-    """One metric of one task in one evaluation (a row of the long scores table)."""
+class Score(NamedTuple):
+    """One metric of one task in one evaluation (a row of the long scores table).
+
+    A named tuple rather than a dataclass: ingest makes hundreds of thousands of them.
+    """
 
     task: str
     metric: str

@@ -17,6 +17,11 @@ from lib.ingest import lm_eval_v03, lm_eval_v04, template
 from lib.ingest.common import IngestError
 from lib.records import Evaluation
 
+try:  # three to five times faster than json on results files; optional
+    import orjson
+except ImportError:  # pragma: no cover - orjson is in requirements.txt
+    orjson = None
+
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
@@ -44,6 +49,11 @@ def decode_json(path: str, data: bytes) -> Any:
         )
     if not data.strip():
         raise IngestError("file is empty")
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # json below accepts what orjson refuses (NaN literals) and words its errors better
     try:
         return json.loads(data)
     except UnicodeDecodeError as exc:

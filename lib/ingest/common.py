@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -32,6 +33,7 @@ _PRECISIONS = {
     "int4": "4bit",
     "gptq": "GPTQ",
 }
+_WINDOWS_PATH_RE = re.compile(r"^[A-Za-z]:[\\/]")
 _STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})(\.\d+)?")
 # Keys inside a task's results that are not metrics.
 _NOT_METRICS = {"alias", "name", "samples", "sample_len", "sample_count", " "}
@@ -74,7 +76,7 @@ def normalize_precision(*candidates: Any) -> str:
 def model_from_pretrained(pretrained: str) -> str:
     """A model id from ``pretrained``: a Hub id as is; a local folder as ``local/<folder name>``."""
     text = pretrained.strip()
-    if text.startswith(("/", "./", "../", "~")) or re.match(r"^[A-Za-z]:[\\/]", text):
+    if text.startswith(("/", "./", "../", "~")) or _WINDOWS_PATH_RE.match(text):
         name = PurePosixPath(text.replace("\\", "/").rstrip("/")).name or "model"
         return f"local/{name}"
     return text
@@ -94,6 +96,8 @@ def date_from_path(path: str) -> float | None:
 
 
 def as_int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     number = as_float(value)
     return int(number) if number is not None else None
 
@@ -121,27 +125,28 @@ def task_scores(
         name, _, filt = key.partition(",")
         if name in _NOT_METRICS or name.endswith("_stderr") or not name:
             continue
-        if not with_filters:
-            filt = "none"
-        filt = filt or "none"
-        value = as_float(raw_value)
+        filt = (filt or "none") if with_filters else "none"
+        # the common case first: a finite float, checked without as_float's general path
+        value = raw_value if type(raw_value) is float and math.isfinite(raw_value) else as_float(raw_value)
         if value is None:
             if not isinstance(raw_value, (dict, list)):
                 warnings.append(f"{task}: metric {name} is {raw_value!r}, not a number; skipped")
             continue
-        stderr_key = f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr"
-        stderr = as_float(metrics.get(stderr_key))
-        hib = directions.get(name) if isinstance(directions, dict) else None
+        raw_stderr = metrics.get(f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr")
+        stderr = (
+            raw_stderr if type(raw_stderr) is float and math.isfinite(raw_stderr) else as_float(raw_stderr)
+        )
+        hib = directions.get(name) if directions else None
         scores.append(
             Score(
-                task=task,
-                metric=name,
-                filter=filt,
-                value=value,
-                stderr=stderr if stderr is not None and stderr >= 0 else None,
-                n_shot=n_shot,
-                higher_is_better=bool(hib) if isinstance(hib, bool) else default_higher_is_better(name),
-                n_samples=n_samples,
+                task,
+                name,
+                filt,
+                value,
+                stderr if stderr is not None and stderr >= 0 else None,
+                n_shot,
+                hib if type(hib) is bool else default_higher_is_better(name),
+                n_samples,
             )
         )
     return scores

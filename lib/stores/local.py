@@ -19,8 +19,11 @@ class LocalFileStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser().resolve()
         self.location = str(self.root)
+        self._listed: set[str] = set()  # paths the last listing found: real files inside the root
 
     def _abs(self, path: str) -> Path:
+        if path in self._listed:
+            return self.root / path  # found by list_files, which follows no symlink: no need to resolve
         target = (self.root / path).resolve()
         if target != self.root and self.root not in target.parents:
             raise UnsafePathError(f"path {path!r} leaves the store")
@@ -51,6 +54,7 @@ class LocalFileStore:
                     rel = entry.path[root_len:].replace(os.sep, "/")
                     found.append(FileInfo(rel, st.st_size, f"{st.st_mtime_ns}:{st.st_size}"))
         found.sort(key=lambda f: f.path)
+        self._listed = {f.path for f in found}
         return found
 
     def read_bytes(self, path: str) -> bytes:
@@ -144,6 +148,7 @@ class EmptyStore(LocalFileStore):
     def __init__(self) -> None:
         self.root = Path("/nonexistent-empty-store")
         self.location = ""
+        self._listed = set()
 
     def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
         return []

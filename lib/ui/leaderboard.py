@@ -229,13 +229,21 @@ def _bench_help(bench, raw: bool) -> str:
 
 
 def downloads(shown: pd.DataFrame) -> None:
-    """CSV and Parquet of the current view."""
+    """CSV and Parquet of the current view, built only when a button is clicked."""
     left, right, _ = st.columns([1, 1, 4])
+
+    def as_parquet() -> bytes:
+        buffer = io.BytesIO()
+        shown.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+
     left.download_button(
-        "⬇ CSV", shown.to_csv(index=False).encode("utf-8"), "leaderboard.csv", "text/csv", key="dl_csv"
+        "⬇ CSV",
+        lambda: shown.to_csv(index=False).encode("utf-8"),
+        "leaderboard.csv",
+        "text/csv",
+        key="dl_csv",
     )
-    buffer = io.BytesIO()
-    shown.to_parquet(buffer, index=False)
     right.download_button(
-        "⬇ Parquet", buffer.getvalue(), "leaderboard.parquet", "application/octet-stream", key="dl_parquet"
+        "⬇ Parquet", as_parquet, "leaderboard.parquet", "application/octet-stream", key="dl_parquet"
     )
