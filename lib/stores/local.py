@@ -35,24 +35,23 @@ class LocalFileStore:
                 f"store folder {self.root} does not exist yet (the first write creates it)"
             )
         found: list[FileInfo] = []
-        stack = [self.root]
-        root_len = len(str(self.root)) + 1
+        stack = [str(self.root)]  # plain strings: Path objects cost more than the system calls here
+        root_len = len(stack[0]) + 1
         while stack:
-            folder = stack.pop()
             try:
-                entries = list(os.scandir(folder))
+                with os.scandir(stack.pop()) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if name[0] == ".":
+                            continue  # temporary files of atomic writes, .git, caches
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
+                            st = entry.stat(follow_symlinks=False)
+                            rel = entry.path[root_len:].replace(os.sep, "/")
+                            found.append(FileInfo(rel, st.st_size, f"{st.st_mtime_ns}:{st.st_size}"))
             except OSError:
                 continue
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue  # temporary files of atomic writes, .git, caches
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
-                elif name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
-                    st = entry.stat(follow_symlinks=False)
-                    rel = entry.path[root_len:].replace(os.sep, "/")
-                    found.append(FileInfo(rel, st.st_size, f"{st.st_mtime_ns}:{st.st_size}"))
         found.sort(key=lambda f: f.path)
         self._listed = {f.path for f in found}
         return found
