@@ -136,14 +136,20 @@ def apply_filters(frame: pd.DataFrame, view: LeaderboardView) -> tuple[pd.DataFr
 def best_checkpoint_rows(frame: pd.DataFrame, column: str, higher_is_better: bool) -> pd.DataFrame:
     """Keep each training's best checkpoint by ``column`` (ties: earliest step); other rows stay.
 
-    Rows without a training (ordinary models) pass through unchanged.
+    Rows without a training (ordinary models) pass through unchanged. A training with no score in
+    ``column`` at all keeps its last checkpoint, so it does not vanish from the table.
     """
     has_training = frame["training"].fillna("").astype(str) != ""
-    trainings = frame[has_training & frame[column].notna()]
+    trainings = frame[has_training]
     if trainings.empty:
         return frame
-    order = trainings.sort_values(
-        ["training", column, "step"], ascending=[True, not higher_is_better, True], kind="stable"
+    scored = trainings[column].notna()
+    score_order = trainings[column].where(scored, np.nan) * (1 if higher_is_better else -1)
+    # best first: scored before unscored, then by score, then earliest step (latest step if unscored)
+    order = trainings.assign(
+        _scored=scored, _score=score_order, _step=trainings["step"].where(scored, -trainings["step"])
+    ).sort_values(
+        ["training", "_scored", "_score", "_step"], ascending=[True, False, False, True], kind="stable"
     )
     keep = order.drop_duplicates(["training", "precision", "chat_template"], keep="first").index
     return frame[~has_training | frame.index.isin(keep)]
@@ -197,12 +203,13 @@ def display_frame(
     out["Average"] = average
     out["± 95%"] = 1.959963984540054 * frame["average_se"]
     for bench in table.benchmarks:
+        complete = frame[f"{bench.id}_complete"].astype(bool)  # a benchmark missing a subtask shows no score
         if raw and bench.higher_is_better:
-            out[bench.name] = frame[f"{bench.id}_raw"] * 100
+            out[bench.name] = (frame[f"{bench.id}_raw"] * 100).where(complete)
         elif raw:
-            out[bench.name] = frame[f"{bench.id}_raw"]
+            out[bench.name] = frame[f"{bench.id}_raw"].where(complete)
         else:
-            out[bench.name] = frame[f"{bench.id}_norm"]
+            out[bench.name] = frame[f"{bench.id}_norm"].where(complete)
     out["Type"] = frame["type"]
     out["Precision"] = frame["precision"]
     out["Weight type"] = frame["weight_type"]

@@ -157,3 +157,31 @@ def test_build_table_filters_and_best_checkpoint(tmp_path):
     ]
     searched = build_table(index, DEMO, LeaderboardView(benchmarks=("gpqa",), search="other"))
     assert searched.frame["model"].tolist() == ["org/other"]
+
+
+def test_best_checkpoint_mode_keeps_a_training_without_scores(tmp_path):
+    result_file(
+        tmp_path,
+        "org/run",
+        {"leaderboard_gpqa": {"acc_norm": 0.3}},
+        revision="step1000",
+        stamp="2026-01-01T0-0-0.1",
+    )
+    result_file(
+        tmp_path,
+        "org/run",
+        {"leaderboard_gpqa": {"acc_norm": 0.4}},
+        revision="step2000",
+        stamp="2026-01-02T0-0-0.1",
+    )
+    result_file(
+        tmp_path,
+        "org/other-run",
+        {"lambada_openai": {"acc": 0.4}},
+        revision="step5",
+        stamp="2026-01-03T0-0-0.1",
+    )
+    index = build_index(DEMO, str(tmp_path), "")
+    view = LeaderboardView(benchmarks=("gpqa", "lambada_openai:acc"), by="gpqa", best_checkpoint_only=True)
+    rows = build_table(index, DEMO, view).frame[["model", "revision"]].values.tolist()
+    assert rows == [["org/run", "step2000"], ["org/other-run", "step5"]]

@@ -147,7 +147,9 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     """Draw the table with the chosen columns; returns the full display frame (for downloads)."""
     shown = display_frame(table, raw)
     bench_names = [b.name for b in table.benchmarks]
-    chosen = state.value(column_setting) or list(DEFAULT_COLUMNS)
+    chosen = list(state.value(column_setting) or DEFAULT_COLUMNS)
+    if (shown["Flagged"] != "").any() and "Flagged" not in chosen:
+        chosen.append("Flagged")  # flagged rows are on view: say why they were flagged
     order = [c for c in shown.columns if c in chosen or c in bench_names or c in ALWAYS_SHOWN]
     config = {
         "Rank": st.column_config.NumberColumn("Rank", help="Plain rank by the ranking score", width="small"),
