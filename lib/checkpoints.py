@@ -5,7 +5,8 @@ placed on the training's axis by its ``step`` (and, when the name says so, its `
 
 This module is pure: it takes strings, records and pandas frames and returns values and frames. It must
 not read files, open DuckDB, touch the network or import Streamlit; the index, the command line and the
-Checkpoints page feed it (``load_series`` only runs a named query of an index it is given).
+Checkpoints page feed it (``load_series`` and ``checkpoint_table`` only run named queries of an index
+they are given).
 
 Conventions kept here, because users compare them with their training libraries:
 
@@ -287,23 +288,18 @@ class AmbiguousMetricError(ValueError):
     """The metric is reported under several lm-eval filters and none was chosen."""
 
 
-def load_series(
-    index: _Queryable, task: str, metric: str, trainings: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """The long frame of one task and metric over every training's checkpoints, from the index.
-
-    ``metric`` may name its filter ('exact_match,strict-match'). Without one, the 'none' filter is taken
-    when present; a metric reported under several other filters raises AmbiguousMetricError naming them.
-    Runs ``lib/sql/checkpoint_series.sql`` with bound parameters.
-    """
+def _series_params(task: str, metric: str, trainings: Sequence[str] | None) -> dict[str, Any]:
     name, _, filt = metric.partition(",")
-    params = {
+    return {
         "task": task,
         "metric": name.strip(),
         "filter": filt.strip() or None,
         "trainings": list(trainings) if trainings else None,
     }
-    frame = index.query("checkpoint_series", params)
+
+
+def _one_filter(frame: pd.DataFrame, task: str, name: str) -> pd.DataFrame:
+    """The rows of one lm-eval filter: the only one, else 'none'; AmbiguousMetricError otherwise."""
     filters = sorted(frame["filter"].dropna().unique()) if "filter" in frame.columns else []
     if len(filters) > 1:
         if "none" not in filters:
@@ -313,6 +309,85 @@ def load_series(
             )
         frame = frame[frame["filter"] == "none"].reset_index(drop=True)
     return frame
+
+
+def load_series(
+    index: _Queryable, task: str, metric: str, trainings: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The long frame of one task and metric over every training's checkpoints, from the index.
+
+    ``metric`` may name its filter ('exact_match,strict-match'). Without one, the 'none' filter is taken
+    when present; a metric reported under several other filters raises AmbiguousMetricError naming them.
+    Runs ``lib/sql/checkpoint_series.sql`` with bound parameters.
+    """
+    params = _series_params(task, metric, trainings)
+    return _one_filter(index.query("checkpoint_series", params), task, params["metric"])
+
+
+def checkpoint_table(
+    index: _Queryable,
+    task: str,
+    metric: str,
+    trainings: Sequence[str] | None = None,
+    smooth: int = 0,
+) -> pd.DataFrame:
+    """The best-versus-final table of one task and metric, computed in the index.
+
+    The same table as ``best_checkpoints(load_series(index, task, metric, trainings), smooth)``, which
+    stays the reference (the tests compare the two), without moving every point to pandas: for
+    ``smooth`` 0 or 1, ``lib/sql/checkpoint_best.sql`` returns one row per series, and
+    ``checkpoint_best_dedup.sql`` redoes the trainings where a checkpoint was evaluated twice (newest
+    evaluation wins). A smoothed best (k > 1) takes the pandas path. Raises ValueError for a negative
+    ``smooth`` and AmbiguousMetricError as ``load_series`` does.
+    """
+    if smooth < 0:
+        raise ValueError(f"smooth must be 0 or a positive number of checkpoints, got {smooth}")
+    if smooth > 1:
+        return best_checkpoints(load_series(index, task, metric, trainings), smooth=smooth)
+    params = _series_params(task, metric, trainings)
+    name = params["metric"]
+    params["higher"] = default_higher_is_better(name)
+    rows = index.query("checkpoint_best", params)
+    if rows["duplicated"].any():
+        rows = _with_newest_evaluations(index, rows, params)
+    rows = _one_filter(rows, task, name)
+    rows = rows[rows["n_checkpoints"] > 0].reset_index(drop=True)
+    if rows.empty:
+        return pd.DataFrame(columns=_BEST_COLUMNS)
+    return _table_from_rows(rows, name, smooth)
+
+
+_ROW_ORDER = ["training", "n_shot", "chat_template", "limit", "filter"]  # checkpoint_best.sql's ORDER BY
+
+
+def _with_newest_evaluations(index: _Queryable, rows: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """``rows`` with the trainings that have a twice-evaluated checkpoint redone by the dedup query."""
+    redo = sorted(set(rows.loc[rows["duplicated"].astype(bool), "training"]))
+    fixed = index.query("checkpoint_best_dedup", {**params, "trainings": redo})
+    kept = rows[~rows["training"].isin(redo)]
+    both = pd.concat([kept, fixed], ignore_index=True) if len(kept) else fixed
+    return both.sort_values(_ROW_ORDER, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def _table_from_rows(rows: pd.DataFrame, metric: str, smooth: int) -> pd.DataFrame:
+    """The best-checkpoint table from checkpoint_best.sql's rows (one per series, in series order)."""
+    setting = {"training": rows["training"], "n_shot": rows["n_shot"]}
+    setting |= {"chat_template": rows["chat_template"], "limit": rows["limit"]}
+    points = {
+        end: pd.DataFrame(
+            setting | {c: rows[f"{end}_{c}"] for c in ("revision", "step", "tokens", "value", "stderr")}
+        )
+        for end in ("best", "final")
+    }
+    return _best_table(
+        points["best"],
+        points["final"],
+        rows["n_checkpoints"].to_numpy(dtype="int64"),
+        rows["best_value"].to_numpy(dtype=float),
+        rows["higher_is_better"].to_numpy(dtype=bool),
+        metric,
+        smooth,
+    )
 
 
 # --- best checkpoint --------------------------------------------------------------------------------
@@ -441,7 +516,8 @@ def best_checkpoints(frame: pd.DataFrame, smooth: int = 0, metric: str | None = 
     starts, ends = _group_bounds(series.codes)
     best_rows = _first_max(np.where(higher, smoothed, -smoothed), starts)
     counts = ends - starts + 1
-    return _best_table(series, best_rows, ends, counts, smoothed, higher, metric, smooth)
+    best, final = series.rows(best_rows), series.rows(ends)
+    return _best_table(best, final, counts, smoothed[best_rows], higher[best_rows], metric, smooth)
 
 
 _BEST_COLUMNS = [
@@ -452,18 +528,18 @@ _BEST_COLUMNS = [
 
 
 def _best_table(
-    series: _Series,
-    best_rows: np.ndarray,
-    final_rows: np.ndarray,
+    best: pd.DataFrame,
+    final: pd.DataFrame,
     counts: np.ndarray,
-    smoothed: np.ndarray,
-    higher: np.ndarray,
+    best_smoothed: np.ndarray,
+    directions: np.ndarray,
     metric: str | None,
     smooth: int,
 ) -> pd.DataFrame:
-    best = series.rows(best_rows)
-    final = series.rows(final_rows)
-    directions = higher[best_rows]
+    """The table from the best and final point of every series (long-frame columns, series order).
+
+    Shared by ``best_checkpoints`` and ``checkpoint_table`` so that both give the same types and order.
+    """
     rules = {hib: describe_rule(metric, hib, smooth) for hib in (True, False)}
     table = pd.DataFrame(
         {
@@ -478,7 +554,7 @@ def _best_table(
             "best_tokens": best["tokens"],
             "best_value": best["value"].astype(float),
             "best_stderr": best["stderr"],
-            "best_smoothed": smoothed[best_rows],
+            "best_smoothed": best_smoothed,
             "final_revision": final["revision"],
             "final_step": final["step"].astype("int64"),
             "final_tokens": final["tokens"],

@@ -415,3 +415,141 @@ def test_real_pythia_schedule_has_no_false_gap(pythia_evaluations):
     frame = checkpoint_frame(pythia_evaluations, "lambada_openai", "acc")
     for _, steps in frame.groupby("training")["step"]:
         assert find_gaps(list(steps)) == []
+
+
+# --- the index path (checkpoint_table) against the reference (best_checkpoints) -----------------------
+
+
+def _lm_eval_file(folder: Path, name: str, training: str, step: int, scores: dict, **extra) -> None:
+    """One lm-eval 0.4 results file of checkpoint ``step<step>`` of ``training`` on task 'toy'."""
+    n_shot = extra.pop("n_shot", 0)
+    config = {"model_args": {"pretrained": training, "revision": f"step{step}"}, **extra.pop("config", {})}
+    data = {
+        "results": {"toy": {"alias": "toy", **scores}},
+        "n-shot": {"toy": n_shot},
+        "higher_is_better": {"toy": {"acc": True}},
+        "config": config,
+        **extra,
+    }
+    path = folder / training.replace("/", "__") / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _acc(value: float | None, ppl: float | None = None) -> dict:
+    scores = {"acc,none": value, "acc_stderr,none": 0.01} if value is not None else {}
+    if ppl is not None:
+        scores |= {"ppl,none": ppl, "ppl_stderr,none": 0.1}
+    return scores
+
+
+@pytest.fixture(scope="module")
+def tricky_index(tmp_path_factory: pytest.TempPathFactory):
+    """Ties, a checkpoint evaluated twice (the newer one wins, even without a value), missing values,
+    several n-shot settings, a limited run, a chat-template run, and a metric under two filters."""
+    from lib.config import load_definition
+    from lib.index import build_index
+
+    folder = tmp_path_factory.mktemp("tricky")
+    day = 1_700_000_000.0
+    # lab/ties: equal acc at 2000 and 4000 (earliest wins); ppl ties too (lower is better, by name).
+    for step, acc, ppl in [(1000, 0.3, 9.0), (2000, 0.5, 7.0), (3000, 0.4, 8.0), (4000, 0.5, 7.0)]:
+        _lm_eval_file(folder, f"s{step}", "lab/ties", step, _acc(acc, ppl), date=day)
+    # lab/twice: step 2000 evaluated again later (lower); step 3000's newer run reports no acc.
+    for step, acc in [(1000, 0.2), (2000, 0.99), (3000, 0.95), (4000, 0.6)]:
+        _lm_eval_file(folder, f"s{step}", "lab/twice", step, _acc(acc), date=day)
+    _lm_eval_file(folder, "s2000-rerun", "lab/twice", 2000, _acc(0.1), date=day + 60)
+    _lm_eval_file(folder, "s3000-rerun", "lab/twice", 3000, _acc(float("nan"), ppl=5.0), date=day + 60)
+    # Same date twice: the later file path wins.
+    _lm_eval_file(folder, "s4000-a", "lab/twice", 4000, _acc(0.7), date=day + 120)
+    _lm_eval_file(folder, "s4000-b", "lab/twice", 4000, _acc(0.65), date=day + 120)
+    # lab/shots: 0-shot and 5-shot series, a limited run and a chat-template run of the same checkpoints.
+    for step in (1000, 2000, 3000):
+        _lm_eval_file(folder, f"z{step}", "lab/shots", step, _acc(0.1 * step / 1000), date=day)
+        _lm_eval_file(folder, f"f{step}", "lab/shots", step, _acc(0.7 - step / 10_000), n_shot=5, date=day)
+        _lm_eval_file(folder, f"l{step}", "lab/shots", step, _acc(0.5), config={"limit": 10.0}, date=day)
+        _lm_eval_file(
+            folder, f"c{step}", "lab/shots", step, _acc(0.2 + step / 10_000), chat_template="x", date=day
+        )
+    # lab/only-missing: every checkpoint lacks acc (a series with no point: no row).
+    for step in (1000, 2000):
+        _lm_eval_file(folder, f"s{step}", "lab/only-missing", step, _acc(None, ppl=3.0), date=day)
+    # lab/filters: exact_match under two filters and no 'none' (ambiguous without a filter).
+    for step, strict, flexible in [(1000, 0.1, 0.2), (2000, 0.3, 0.25)]:
+        scores = {"exact_match,strict-match": strict, "exact_match,flexible-extract": flexible}
+        _lm_eval_file(folder, f"s{step}", "lab/filters", step, scores, date=day)
+    definition = load_definition(ROOT / "lib" / "definitions" / "demo.yaml")
+    return build_index(definition, str(folder), "")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _assert_same_tables(index, task: str, metric: str, smooth: int = 0, trainings=None) -> pd.DataFrame:
+    from lib.checkpoints import checkpoint_table, load_series
+
+    reference = best_checkpoints(load_series(index, task, metric, trainings), smooth=smooth)
+    table = checkpoint_table(index, task, metric, trainings, smooth=smooth)
+    pd.testing.assert_frame_equal(table, reference)
+    return table
+
+
+@pytest.mark.parametrize("smooth", [0, 1, 3])
+@pytest.mark.parametrize("metric", ["acc", "acc,none", "ppl", "exact_match,strict-match"])
+def test_index_table_equals_the_reference_on_tricky_data(tricky_index, metric, smooth):
+    table = _assert_same_tables(tricky_index, "toy", metric, smooth)
+    assert not table.empty
+
+
+def test_index_table_keeps_the_rules_on_tricky_data(tricky_index):
+    table = _assert_same_tables(tricky_index, "toy", "acc")
+    rows = {(r.training, r.num_fewshot, r.chat_template, r.limit): r for r in table.itertuples()}
+    ties = next(r for k, r in rows.items() if k[0] == "lab/ties")
+    assert (ties.best_step, ties.final_step) == (2000, 4000)  # a tie goes to the earliest step
+    twice = next(r for k, r in rows.items() if k[0] == "lab/twice")
+    # 2000's newer run (0.1) replaces its 0.99; 3000 keeps the only acc it has; at 4000 both runs share
+    # a date and the later file path wins (0.65).
+    assert (twice.best_step, twice.best_value, twice.n_checkpoints) == (3000, 0.95, 4)
+    assert (twice.final_step, twice.final_value) == (4000, 0.65)
+    shots = [k for k in rows if k[0] == "lab/shots"]
+    assert len(shots) == 4  # 0-shot, 5-shot, limited, chat template: separate series
+    assert "lab/only-missing" not in {k[0] for k in rows}
+    ppl = _assert_same_tables(tricky_index, "toy", "ppl").set_index("training")
+    assert not ppl.loc["lab/ties", "higher_is_better"] and ppl.loc["lab/ties", "best_step"] == 2000
+
+
+def test_index_table_refuses_an_ambiguous_filter_and_follows_a_training_filter(tricky_index):
+    from lib.checkpoints import AmbiguousMetricError, checkpoint_table
+
+    with pytest.raises(AmbiguousMetricError, match="strict-match"):
+        checkpoint_table(tricky_index, "toy", "exact_match")
+    table = _assert_same_tables(tricky_index, "toy", "acc", trainings=["lab/twice"])
+    assert list(table["training"]) == ["lab/twice"]
+    assert checkpoint_table(tricky_index, "toy", "acc", ["nobody"]).empty
+
+
+def test_index_table_equals_the_reference_on_the_demo_store():
+    from lib.config import load_definition
+    from lib.index import build_index
+
+    index = build_index(load_definition(ROOT / "lib" / "definitions" / "demo.yaml"))
+    metrics = index.query("checkpoint_metrics")
+    assert not metrics.empty
+    for task, metric, filt in zip(metrics["task"], metrics["metric"], metrics["filter"], strict=True):
+        for smooth in (0, 5):
+            _assert_same_tables(index, task, f"{metric},{filt}", smooth)
+
+
+def test_index_table_equals_the_reference_on_real_data():
+    if not REAL.is_dir():
+        pytest.skip(f"real data folder {REAL} not present")
+    from lib.config import load_definition
+    from lib.index import build_index
+
+    index = build_index(load_definition(ROOT / "lib" / "definitions" / "demo.yaml"), str(REAL), "")
+    metrics = index.query("checkpoint_metrics")
+    for task, metric, filt in zip(metrics["task"], metrics["metric"], metrics["filter"], strict=True):
+        _assert_same_tables(index, task, f"{metric},{filt}")
+    table = _assert_same_tables(index, "lambada_openai", "ppl").set_index("training")
+    best = {name.rsplit("/", 1)[-1]: step for name, step in table["best_step"].items()}
+    assert best == {"pythia-v1.1-160m": 63000, "pythia-v1.1-160m-deduped": 93000}

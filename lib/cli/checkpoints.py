@@ -1,9 +1,10 @@
 """``python -m lib checkpoints``: the best and final checkpoint of every training.
 
-Builds the index over a results store, takes the long frame of one task and metric
-(``lib.checkpoints.load_series``) or of one benchmark of the definition or the average
-(``lib.checkpoint_scores.load_benchmark_series``) and prints ``lib.checkpoints.best_checkpoints`` as a
-table or JSON. The same functions feed the Checkpoints page.
+Builds the index over a results store and prints the best-versus-final table as a table or JSON: for
+one task and metric straight from the index (``lib.checkpoints.checkpoint_table``, one row per series
+leaves DuckDB), for one benchmark of the definition or the average from the long frame of
+``lib.checkpoint_scores.load_benchmark_series`` through ``lib.checkpoints.best_checkpoints``. The same
+functions feed the Checkpoints page.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from lib.checkpoint_scores import UnknownBenchmarkError, benchmark_options, load_benchmark_series
-from lib.checkpoints import best_checkpoints, load_series
+from lib.checkpoints import best_checkpoints, checkpoint_table
 from lib.cli import add_store_options
 from lib.config import load_definition
 from lib.index import build_index
@@ -110,12 +111,12 @@ def run(args: argparse.Namespace) -> int:
         if frame.empty:
             print(_no_benchmark_scores(definition, args.benchmark), file=sys.stderr)
             return 1
+        table = best_checkpoints(frame, smooth=args.smooth)
     else:
-        frame = load_series(index, args.task, args.metric, args.training)
-        if frame.empty:
+        table = checkpoint_table(index, args.task, args.metric, args.training, smooth=args.smooth)
+        if table.empty:
             print(_nothing_found(index, args.task, args.metric), file=sys.stderr)
             return 1
-    table = best_checkpoints(frame, smooth=args.smooth)
     if args.format == "json":
         print(json.dumps(table_records(table), indent=2, ensure_ascii=False))
     else:
