@@ -107,6 +107,7 @@ class Index:
         self.generation = 0  # bumped whenever a refresh changed what the index holds
         self.store_errors: list[str] = []
         self.store_notes: list[str] = []  # not errors: a store folder that is not created yet
+        self._store_state: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     # ----------------------------------------------------------------- building
     def refresh(self, progress: Progress | None = None) -> RefreshStats:
@@ -120,7 +121,15 @@ class Index:
             self._refresh_requests(stats)
             self._write_problems()
             stats.seconds = time.perf_counter() - started
-            if stats.parsed or stats.removed or stats.requests_changed or self.loaded_at is None:
+            store_state = (tuple(self.store_errors), tuple(self.store_notes))
+            if (
+                stats.parsed
+                or stats.removed
+                or stats.requests_changed
+                or self.loaded_at is None
+                or store_state != self._store_state
+            ):
+                self._store_state = store_state
                 self.generation += 1
             self.loaded_at = time.time()
             stats.errors = list(self.store_errors)

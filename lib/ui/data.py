@@ -84,17 +84,26 @@ def data_status(index: Index) -> None:
     """'Data as of' with a refresh button, and the ingest report when a file could not be read."""
     left, right = st.columns([4, 1])
     stamp = datetime.fromtimestamp(index.loaded_at or time.time(), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    counts = index.counts()
+    counts = index.memo("counts", index.counts)
     left.caption(
         f"{counts['evaluations']:,} evaluations · {counts['requests']:,} requests · data as of {stamp}"
     )
+    note = st.session_state.pop("_refresh_note", None)
+    if note:
+        st.toast(note)
     if right.button("↻ Refresh", help="Re-read new and changed files from the stores", key="refresh_data"):
+        generation = index.generation
         stats = index.refresh()
-        st.toast(f"Refreshed: {stats.parsed} file(s) read, {stats.removed} removed in {stats.seconds:.2f}s")
+        st.session_state["_refresh_note"] = (
+            f"Refreshed: {stats.parsed} file(s) read, {stats.removed} removed in {stats.seconds:.2f}s"
+        )
+        if index.generation != generation:
+            st.rerun()  # draw the page again from the new data
+        st.toast(st.session_state.pop("_refresh_note"))
     from lib.ui.hub import store_notices  # Hub stores: their own "data as of" and offline notice
 
     store_notices(index)
-    problems = index.problems()
+    problems = index.memo("problems", index.problems)
     if problems.empty:
         return
     errors = int((problems["level"] == "error").sum())

@@ -131,16 +131,20 @@ def _weights(definition: Definition, by_key: dict[str, Setting]) -> dict[str, fl
     return {b.id: float(state.value(by_key[f"w_{b.id}"])) for b in definition.benchmarks}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def cached_frame(
-    _index: Index, generation: int, definition_path: str, benchmarks: tuple[str, ...],
+    index: Index, generation: int, definition_path: str, benchmarks: tuple[str, ...],
     weights: tuple[tuple[str, float], ...] | None, partial: bool,
 ) -> pd.DataFrame:  # fmt: skip
-    """The unfiltered leaderboard frame, recomputed only when the data or the selection changed."""
+    """The unfiltered leaderboard frame, recomputed only when the data or the selection changed.
+
+    Remembered on the index (shared by every session, dropped when the data changes) rather than
+    with st.cache_data, which would copy the frame on every rerun. Callers must not modify it.
+    """
     view = LeaderboardView(
         benchmarks=benchmarks, weights=dict(weights) if weights else None, include_partial=partial
     )
-    return unfiltered_frame(_index, _index.definition, view)
+    key = ("unfiltered_frame", definition_path, benchmarks, weights, partial)
+    return index.memo(key, lambda: unfiltered_frame(index, index.definition, view))
 
 
 def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.DataFrame:
@@ -194,10 +198,12 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
 
 def model_links(frame: pd.DataFrame) -> list[str]:
     """A relative link to each row's model page (model, revision or sha, precision)."""
+    cells = frame[["model", "sha", "revision", "precision"]].fillna("").astype(str)
     return [
-        "model?"
-        + urlencode({"model": r["model"], "revision": r["sha"] or r["revision"], "precision": r["precision"]})
-        for _, r in frame[["model", "sha", "revision", "precision"]].fillna("").iterrows()
+        "model?" + urlencode({"model": model, "revision": sha or revision, "precision": precision})
+        for model, sha, revision, precision in zip(
+            cells["model"], cells["sha"], cells["revision"], cells["precision"], strict=True
+        )
     ]
 
 
