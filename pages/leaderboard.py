@@ -8,6 +8,8 @@ from lib.ui import charts as charts_ui
 from lib.ui import leaderboard as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
+from lib.ui.identity import current_identity
+from lib.ui.queue import flag_form
 
 definition = app_definition()
 st.title(f"🏆 {definition.title}")
@@ -42,5 +44,9 @@ st.caption(
 shown = ui.table(table, view.raw, columns)
 charts_ui.section(table, view, chart)
 ui.downloads(shown)
+identity = current_identity(definition)
+if identity.is_admin:
+    with st.expander("Admin: flag or unflag a model"):
+        flag_form(definition, index, index.requests_list, identity)
 data_status(index)
 state.publish(url)

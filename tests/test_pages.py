@@ -99,3 +99,33 @@ def test_about_page_explains_normalization_with_the_baselines():
     assert gpqa["Random baseline"] == 0.25
     assert len(table[table["Benchmark"] == "BBH"]) == 24
     assert any("Statistical rank" in m.value for m in at.markdown)
+
+
+def test_an_admin_flags_a_model_from_the_leaderboard_and_it_is_hidden(tmp_path, monkeypatch):
+    import shutil
+
+    import yaml
+
+    shutil.copytree(ROOT / "demo", tmp_path / "store")
+    data = yaml.safe_load((ROOT / "lib" / "definitions" / "demo.yaml").read_text(encoding="utf-8"))
+    data["stores"] = {
+        "requests": str(tmp_path / "store" / "requests"),
+        "results": str(tmp_path / "store" / "results"),
+    }
+    data["submissions"]["anonymous_sender"] = "leaderboard-admin"  # listed in admins
+    (tmp_path / "def.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("LEADERBOARD_CONFIG", str(tmp_path / "def.yaml"))
+    at = _app()
+    before = at.dataframe[0].value
+    model = before["Model"].iloc[0]
+    at.selectbox(key="admin_flag_model").set_value(model)
+    at.text_input(key="admin_flag_reason").input("contaminated on GPQA")
+    at.button(key="FormSubmitter:admin_flag-Flag").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert model not in set(at.dataframe[0].value["Model"])
+    flagged = [
+        p
+        for p in (tmp_path / "store" / "requests").rglob("*.json")
+        if "contaminated on GPQA" in p.read_text()
+    ]
+    assert flagged

@@ -97,7 +97,7 @@ def admin_actions(definition: Definition, index: Index, requests: list[Request],
         _request_action(
             "Re-queue", failed, lambda path: requeue(index.requests, definition, path, identity.name), index
         )
-    _flag_form(definition, index, requests, identity)
+    flag_form(definition, index, requests, identity)
 
 
 def _label(request: Request) -> str:
@@ -119,7 +119,8 @@ def _request_action(verb: str, items: list[Request], action, index: Index) -> No
         st.rerun()
 
 
-def _flag_form(definition: Definition, index: Index, requests: list[Request], identity: Identity) -> None:
+def flag_form(definition: Definition, index: Index, requests: list[Request], identity: Identity) -> None:
+    """An admin's form to flag a model with a reason, or unflag it (used by the Queue and leaderboard pages)."""
     models = sorted({r.model for r in requests})
     if not models:
         return
