@@ -652,7 +652,14 @@ def _request_document(spec: ModelSpec, rng: random.Random) -> dict[str, Any]:
         data["job_heartbeat"] = _stamp(
             start + timedelta(seconds=int(_duration(spec) * spec.extra["progress"]))
         )
-        data["progress"] = spec.extra["progress"]
+        # what the evaluator writes while a job runs: lm-eval requests done of the current batch
+        total = 12_000 if "8B" in spec.model else 20_000
+        data["progress"] = {
+            "task": "leaderboard_bbh, leaderboard_mmlu_pro",
+            "done": int(total * spec.extra["progress"]),
+            "total": total,
+            "phase": "loglikelihood",
+        }
     elif spec.status == "FINISHED":
         history.append({"status": "FINISHED", "time": _stamp(end)})
     elif spec.status == "FAILED":

@@ -117,7 +117,8 @@ def test_request_fields_follow_the_schema(requests) -> None:
             assert r.error and r.raw["log_tail"]
         if r.status is Status.RUNNING:
             assert r.raw["job_start_time"] <= r.raw["job_heartbeat"]
-            assert 0 < r.raw["progress"] < 1
+            progress = r.raw["progress"]  # the evaluator's shape, which the Queue page draws
+            assert 0 < progress["done"] < progress["total"] and progress["task"]
         assert r.raw["status_history"][-1]["status"] == r.status.value
         if not STEP_RE.search(r.revision):
             assert re.fullmatch(r"[0-9a-f]{40}", r.revision), r.path
