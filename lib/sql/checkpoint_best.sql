@@ -6,8 +6,8 @@
 -- an ambiguous one), $trainings (NULL: every training; else a list of names), $higher (the direction
 -- when no score of a series states one: from the metric's name).
 -- Rules, as in best_checkpoints over checkpoint_series.sql:
--- - training, step and tokens come from the matching request first, as in evaluation_rows.sql (whose
---   matching is repeated here only for the evaluations some request matches, not windowed over all);
+-- - training, step and tokens come from the matching request first (the view request_matches of
+--   evaluation_rows.sql);
 -- - points without a value (NULL or NaN) are left out; a series without any keeps its row with
 --   n_checkpoints 0, so the caller sees every filter, as load_series does;
 -- - direction: the first stated higher_is_better in step order, else $higher;
@@ -16,18 +16,9 @@
 -- series that has two rows at one step (`duplicated`), and the caller asks checkpoint_best_dedup.sql
 -- for those trainings. Without duplicates the steps of a series are distinct, so step alone orders it.
 WITH matched AS (
-    SELECT e.eval_no, nullif(r.training, '') AS training, r.step, r.tokens
-    FROM evaluations AS e
-    JOIN requests AS r
-        ON r.model = e.model
-        AND (r.path = e.request_file OR e.precision = '' OR r.precision = e.precision)
-    QUALIFY row_number() OVER (
-        PARTITION BY e.eval_no
-        ORDER BY
-            (r.path = e.request_file) DESC NULLS LAST,
-            (r.revision = e.sha OR r.revision = e.revision) DESC NULLS LAST,
-            r.submitted_time DESC NULLS LAST
-    ) = 1
+    SELECT m.eval_no, nullif(r.training, '') AS training, r.step, r.tokens
+    FROM request_matches AS m
+    JOIN requests AS r ON r.path = m.request_path
 ),
 points AS (
     SELECT

@@ -4,18 +4,9 @@
 -- checkpoint_series.sql. Slower (a grouping per point), so lib.checkpoints.checkpoint_table runs it only
 -- for the trainings that checkpoint_best.sql flags as `duplicated`. Same parameters and columns.
 WITH matched AS (
-    SELECT e.eval_no, nullif(r.training, '') AS training, r.step, r.tokens
-    FROM evaluations AS e
-    JOIN requests AS r
-        ON r.model = e.model
-        AND (r.path = e.request_file OR e.precision = '' OR r.precision = e.precision)
-    QUALIFY row_number() OVER (
-        PARTITION BY e.eval_no
-        ORDER BY
-            (r.path = e.request_file) DESC NULLS LAST,
-            (r.revision = e.sha OR r.revision = e.revision) DESC NULLS LAST,
-            r.submitted_time DESC NULLS LAST
-    ) = 1
+    SELECT m.eval_no, nullif(r.training, '') AS training, r.step, r.tokens
+    FROM request_matches AS m
+    JOIN requests AS r ON r.path = m.request_path
 ),
 points AS (
     SELECT
