@@ -163,7 +163,7 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
             "models that cannot be told apart share a rank.",
         ),
         "T": st.column_config.TextColumn("T", width="small", help="Model type"),
-        "Model": st.column_config.TextColumn("Model", width="large"),
+        "Model": st.column_config.TextColumn("Model"),
         "Hub": st.column_config.LinkColumn("Hub", display_text="🤗", width="small"),
         "Average": st.column_config.ProgressColumn(
             "Average ⬆️", min_value=0, max_value=100, format="%.2f",
