@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,43 +21,22 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from lib.checkpoints import parse_checkpoint
 from lib.config import Definition
-from lib.ingest import IngestError, parse_result_bytes
+from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
+from lib.ingest.tables import ParsedBatch, parse_batch
 from lib.queue import parse_request
-from lib.records import Evaluation, IngestProblem, Request
-from lib.stores import FileStore, StoreError, open_store
+from lib.records import IngestProblem, Request
+from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
 
 log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 Progress = Callable[[float, str], None]
 
-_EVAL_COLUMNS = (
-    "eval_id model revision sha precision weight_type chat_template limit_n lm_eval_version git_hash date "
-    "duration_s model_args batch_size source_format training step tokens request_file n_warnings"
-).split()
-_SCORE_COLUMNS = "eval_id task metric filter value stderr n_shot higher_is_better n_samples".split()
 _REQUEST_COLUMNS = (
     "path model revision precision weight_type status submitted_time base_model model_type private params "
     "license likes architecture use_chat_template sender error flagged merged moe on_hub training step tokens"
 ).split()
-_EVAL_TYPES = {
-    "chat_template": pa.bool_(),
-    "limit_n": pa.float64(),
-    "date": pa.float64(),
-    "duration_s": pa.float64(),
-    "step": pa.int64(),
-    "tokens": pa.float64(),
-    "n_warnings": pa.int32(),
-}
-_SCORE_TYPES = {
-    "value": pa.float64(),
-    "stderr": pa.float64(),
-    "n_shot": pa.int32(),
-    "higher_is_better": pa.bool_(),
-    "n_samples": pa.int64(),
-}
 
 
 @cache
@@ -88,8 +67,10 @@ class Index:
         definition: Definition,
         results: FileStore | str | None = None,
         requests: FileStore | str | None = None,
+        parallel: bool = True,
     ) -> None:
         self.definition = definition
+        self.parallel = parallel  # cold loads of many files may use worker processes
         self.results = _as_store(results if results is not None else definition.results_store)
         self.requests = _as_store(requests if requests is not None else definition.requests_store)
         self.con = duckdb.connect(":memory:")
@@ -169,31 +150,41 @@ class Index:
             self._versions.pop(path, None)
             self._problems.pop(("results", path), None)
         stats.removed = len(removed)
-        evaluations: list[tuple[str, Evaluation]] = []
-        total = len(changed)
-        for i, path in enumerate(changed):
-            if progress is not None and (i % 250 == 0 or i == total - 1):
-                progress((i + 1) / max(total, 1), f"Reading results file {i + 1:,} of {total:,}")
-            self._problems.pop(("results", path), None)
-            try:
-                parsed = parse_result_bytes(path, self.results.read_bytes(path))
-            except FileNotFoundError:
-                continue
-            except (IngestError, OSError) as exc:
-                stats.failed += 1
-                self._problems[("results", path)] = [IngestProblem(path, str(exc))]
+        tables: list[tuple[pa.Table, pa.Table]] = []
+        for batch in self._parse(changed, progress):
+            for path in batch.read:
+                self._problems.pop(("results", path), None)
                 self._versions[path] = current[path]
-                continue
-            for evaluation in parsed:
-                evaluations.append((path, evaluation))
-                if evaluation.warnings:
-                    self._problems[("results", path)] = [
-                        IngestProblem(path, warning, "warning") for warning in evaluation.warnings
-                    ]
-            self._versions[path] = current[path]
+            for path, level, reason in batch.problems:
+                self._problems.setdefault(("results", path), []).append(IngestProblem(path, reason, level))
+            stats.failed += batch.failed
+            if batch.evaluations.num_rows:
+                tables.append((batch.evaluations, batch.scores))
+        if tables:
+            self._insert_tables(
+                pa.concat_tables([t[0] for t in tables]), pa.concat_tables([t[1] for t in tables])
+            )
         stats.parsed = len(changed)
-        if evaluations:
-            self._insert_evaluations(evaluations)
+
+    def _parse(self, paths: list[str], progress: Progress | None) -> Iterator[ParsedBatch]:
+        """The changed files, parsed in batches (so the progress bar moves).
+
+        Many files of a local store (a cold load) are parsed in worker processes; a few in this one.
+        """
+        total = len(paths)
+        patterns = self.definition.revision_patterns
+
+        def report(done: int) -> None:
+            if progress is not None:
+                progress(done / max(total, 1), f"Read {done:,} of {total:,} results files")
+
+        workers = worker_count() if self.parallel else 1
+        if workers > 1 and total >= PARALLEL_MIN_FILES and isinstance(self.results, LocalFileStore):
+            yield from parse_in_workers(self.results.location, paths, workers, patterns, report)
+            return
+        for start in range(0, total, 500):
+            yield parse_batch(self.results.read_bytes, paths[start : start + 500], patterns)
+            report(min(start + 500, total))
 
     def _refresh_requests(self, stats: RefreshStats) -> None:
         files = self._list(self.requests, "requests")
@@ -229,32 +220,6 @@ class Index:
     def _delete_evaluations(self, paths: list[str]) -> None:
         self.con.execute("DELETE FROM scores WHERE eval_id IN (SELECT unnest(?))", [paths])
         self.con.execute("DELETE FROM evaluations WHERE eval_id IN (SELECT unnest(?))", [paths])
-
-    def _insert_evaluations(self, evaluations: list[tuple[str, Evaluation]]) -> None:
-        erows: list[tuple[Any, ...]] = []
-        srows: list[tuple[Any, ...]] = []
-        patterns = self.definition.revision_patterns
-        for path, ev in evaluations:
-            training, step, tokens = ev.training, ev.step, ev.tokens
-            if step is None:
-                checkpoint = parse_checkpoint(ev.model, ev.revision, patterns)
-                if checkpoint is not None:
-                    training = training or checkpoint.training
-                    step, tokens = checkpoint.step, tokens if tokens is not None else checkpoint.tokens
-            erows.append((
-                path, ev.model, ev.revision, ev.sha, ev.precision, ev.weight_type, ev.chat_template, ev.limit,
-                ev.lm_eval_version, ev.git_hash, ev.date, ev.duration_s, ev.model_args, ev.batch_size,
-                ev.source_format, training or (ev.model if step is not None else ""), step, tokens,
-                ev.request_file, len(ev.warnings),
-            ))  # fmt: skip
-            srows.extend((path, *score) for score in ev.scores)  # Score is a named tuple in column order
-        ecols = dict(zip(_EVAL_COLUMNS, map(list, zip(*erows, strict=True)), strict=True))
-        scols = (
-            dict(zip(_SCORE_COLUMNS, map(list, zip(*srows, strict=True)), strict=True))
-            if srows
-            else {c: [] for c in _SCORE_COLUMNS}
-        )
-        self._insert_tables(_arrow(ecols, _EVAL_TYPES), _arrow(scols, _SCORE_TYPES))
 
     def insert_tables(self, evaluations: pa.Table, scores: pa.Table) -> None:
         """Append evaluations and their scores (Arrow tables in the schema's column order, without the

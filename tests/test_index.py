@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from lib.config import load_definition
-from lib.index import build_index
+from lib.index import Index, build_index
 from tests.factories import request_file, result_file
 
 
@@ -128,3 +129,32 @@ def test_refresh_after_counts_reads_new_files(tmp_path):
     result_file(tmp_path / "results", "org/b", {"t": {"acc": 0.6}})
     index.refresh()
     assert index.counts()["evaluations"] == 2
+
+
+def _table_rows(index, sql_text):
+    return sorted(index.con.execute(sql_text).fetchall(), key=repr)
+
+
+def test_parallel_cold_load_matches_the_sequential_one(monkeypatch):
+    """Worker processes (used for large cold loads) give the same rows and report as this process."""
+    import lib.index
+
+    corpus = Path(__file__).resolve().parent / "data" / "corpus"
+    demo = load_definition("demo")
+    sequential = build_index(demo, str(corpus), "")
+    monkeypatch.setattr(lib.index, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(lib.index, "worker_count", lambda: 2)
+    calls = []
+    real = lib.index.parse_in_workers
+    monkeypatch.setattr(lib.index, "parse_in_workers", lambda *a, **k: calls.append(a) or real(*a, **k))
+    progress: list[float] = []
+    parallel = Index(demo, str(corpus), "")
+    parallel.refresh(progress=lambda fraction, text: progress.append(fraction))
+    evaluations = "SELECT * EXCLUDE (eval_no) FROM evaluations"
+    assert _table_rows(parallel, evaluations) == _table_rows(sequential, evaluations)
+    assert _table_rows(parallel, "SELECT * EXCLUDE (eval_no) FROM scores") == _table_rows(
+        sequential, "SELECT * EXCLUDE (eval_no) FROM scores"
+    )
+    assert parallel.problems().equals(sequential.problems())
+    assert len(parallel.problems()) == 9 and progress and progress[-1] <= 1.0
+    assert calls, "the worker processes were not used"
