@@ -30,10 +30,12 @@ def test_badges_show_in_the_legend_and_the_ranked_entries(app_server, browser_pa
 
 
 def test_verified_and_source_badges_on_the_gpqa_leader(app_server, browser_page):  # noqa: F811
+    from playwright.sync_api import expect
+
     page = browser_page
     page.goto(f"{app_server.url}/benchmarks?{urlencode({'task': 'demo-benchmarks/gpqa · default'})}")
     wait_for_app(page, "GPQA (demo)")
     page.wait_for_selector("[data-testid='stDataFrame'] table td", state="attached")
     cells = page.evaluate(CELLS_JS)
     assert any("✔ verified" in c and "🔗 source" in c for c in cells), cells[:40]
-    assert page.get_by_text("Self-reported vs. our evaluation (GPQA)").count() == 1
+    expect(page.get_by_text("Self-reported vs. our evaluation (GPQA)")).to_have_count(1)

@@ -32,6 +32,8 @@ FIGURE_JS = """() => {
 
 
 def test_shared_url_draws_curves_with_starred_best_checkpoints(app_server, browser_page):  # noqa: F811
+    from playwright.sync_api import expect
+
     page = browser_page
     page.goto(f"{app_server.url}/checkpoints?{urlencode(SHARED)}")
     wait_for_app(page, "mean of 3 neighbouring checkpoints")
@@ -53,7 +55,7 @@ def test_shared_url_draws_curves_with_starred_best_checkpoints(app_server, brows
     assert page.locator(".scatterlayer .trace").count() == len(traces)
     assert page.locator(".scatterlayer .trace .point").count() > 4 * 20
     # The URL state reached the widgets: smoothing 3, and the rule is said under the chart.
-    assert page.get_by_text("★ Best = highest acc, mean of 3 neighbouring checkpoints").count() == 1
+    expect(page.get_by_text("★ Best = highest acc, mean of 3 neighbouring checkpoints")).to_have_count(1)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "checkpoints.png"), full_page=False)

@@ -45,7 +45,7 @@ def test_search_and_toggle_survive_a_reload(app_server, browser_page):
     wait_for_app(page, "(raw scores)")
     expect(page.get_by_placeholder(re.compile("Search models"))).to_have_value("Bluefin; @precision:GPTQ")
     expect(page.get_by_text(CAPTION).first).to_contain_text(f"{filtered:,} of {total:,} rows")
-    assert page.locator("[data-testid='stDataFrame']").count() == 1
+    expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1)
 
 
 def test_screenshot_for_the_readme(app_server, browser_page):
