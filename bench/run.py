@@ -215,7 +215,7 @@ def measure_refresh(ctx: Context, index: Any) -> list[Row]:
 
 def rank(index: Any, definition: Any) -> pd.DataFrame:
     """What the leaderboard computes for its default view: the frame, then the ranking."""
-    from lib.ranking import leaderboard_frame, rank_frame, rank_key
+    from lib.analysis.ranking import leaderboard_frame, rank_frame, rank_key
 
     frame = leaderboard_frame(index, definition.benchmarks)
     return rank_frame(frame, rank_key(definition.benchmarks))
@@ -255,7 +255,7 @@ def measure_ranking(ctx: Context) -> list[Row]:
             "the score matrix remembered for this index generation (any weights, filters, rank-by); runs: "
             + ", ".join(f"{x * 1000:,.0f}" for x in timing.seconds) + " ms"),
         Row(ROWS[5], size, cold.median * 1000, "ms", len(cold.seconds), None,
-            "once per data change: the SQL of lib/sql/leaderboard_*.sql and the long-to-wide step; runs: "
+            "once per data change: the SQL of lib/index/sql/leaderboard_*.sql and the long-to-wide step; runs: "
             + ", ".join(f"{x * 1000:,.0f}" for x in cold.seconds) + " ms"),
     ]  # fmt: skip
 
@@ -265,7 +265,7 @@ def memory_probe(results: str, definition_path: str, traced: bool) -> dict[str, 
     """In a fresh process: RSS after imports, then peak RSS (or tracemalloc peak) of one cold ingest."""
     import tracemalloc
 
-    from lib.config import load_definition
+    from lib.core.config import load_definition
     from lib.index import build_index
 
     definition = load_definition(definition_path)
@@ -337,7 +337,7 @@ def template_baseline(results: Path, definition: Any) -> pd.DataFrame:
 
 def measure_baseline(ctx: Context, ours_s: float) -> list[Row]:
     s = ctx.sizes
-    from lib.config import load_definition
+    from lib.core.config import load_definition
 
     definition = load_definition(ctx.definition_path)
     n_files = sum(1 for _ in ctx.results.rglob("*.json"))
@@ -441,8 +441,8 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
     """Best-checkpoint table and figure over an index filled directly with checkpoint evaluations."""
     import plotly.io
 
-    from lib.checkpoint_charts import checkpoints_figure, curve_frame
-    from lib.checkpoints import best_checkpoints, checkpoint_table, load_series
+    from lib.analysis.checkpoints import best_checkpoints, checkpoint_table, load_series
+    from lib.views.checkpoint_charts import checkpoints_figure, curve_frame
 
     s = ctx.sizes
     definition = synthetic.write_definition(ctx.work / "checkpoints.yaml", 2)
@@ -492,7 +492,7 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
         Row(ROWS[14], curves, whole_t.median * 1000, "ms", len(whole_t.seconds), 1000.0,
             "server time of the figure: query, best points, curve_frame, checkpoints_figure, plotly JSON"),
         Row(ROWS[15], curves, builders_t.median * 1000, "ms", len(builders_t.seconds), None,
-            "lib.checkpoint_charts alone, data already loaded"),
+            "lib.views.checkpoint_charts alone, data already loaded"),
     ]  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 Everything is deterministic for a seed. Result files have the keys of ``demo/results`` (alias, metric and
 stderr keys with ``,none``, n-shot, higher_is_better, n-samples, versions, config with a ``model_args``
 dict, date); large indexes (100,000 evaluations, 200,000 checkpoints) are inserted straight into the
-DuckDB tables of ``lib/sql/schema.sql`` through pyarrow, because writing that many files would only
+DuckDB tables of ``lib/index/sql/schema.sql`` through pyarrow, because writing that many files would only
 measure the disk. This module writes only under the folders it is given; it never touches a real store.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import yaml
 
-from lib.config import Definition, load_definition
+from lib.core.config import Definition, load_definition
 from lib.index import Index
 
 # One metric family per task, in turn; multiple-choice tasks with acc_norm also report acc, as lm-eval does.
@@ -208,7 +208,7 @@ def empty_index(definition: Definition, folder: Path) -> Index:
 
 
 def _insert(index: Index, evaluations: pa.Table, scores: pa.Table) -> None:
-    """Append rows to the index's tables (the column order of lib/sql/schema.sql, ids assigned by the index)."""
+    """Append rows to the index's tables (the column order of lib/index/sql/schema.sql, ids assigned by the index)."""
     index.insert_tables(evaluations, scores)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from evaluator.jobs import EvaluationConfig
 from evaluator.runner import Runner, SubprocessRunner
 from evaluator.worker import Worker, WorkerSettings
-from lib.config import DefinitionError, load_definition
+from lib.core.config import DefinitionError, load_definition
 from lib.stores import open_store
 
 log = logging.getLogger("evaluator")

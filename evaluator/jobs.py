@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lib.config import Definition
-from lib.records import Request
+from lib.core.config import Definition
+from lib.core.records import Request
 from lib.stores.base import UnsafePathError, safe_relpath
 
 DTYPES = {"float16": "float16", "bfloat16": "bfloat16", "float32": "float32"}

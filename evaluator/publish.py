@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from lib.config import Benchmark, Definition
-from lib.records import Request
+from lib.core.config import Benchmark, Definition
+from lib.core.records import Request
 
 log = logging.getLogger(__name__)
 HUB_URL = "https://huggingface.co"

@@ -1,6 +1,6 @@
 """The worker loop: requeue stale jobs, claim the next request atomically, run it, publish, settle its status.
 
-Every change to a request file is a compare-and-swap (``lib.queue``), so several workers on several
+Every change to a request file is a compare-and-swap (``lib.queue.requests``), so several workers on several
 machines can share one requests store: a claim has exactly one winner, a heartbeat that loses its CAS
 to a requeue stops the job, and a job is only marked FINISHED after its results file is written. The
 clock is injected so tests can age leases without waiting. This module runs no model itself (see
@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from evaluator.jobs import EvaluationConfig, JobRefused, prepare_job, result_folder, results_document
 from evaluator.runner import JobOutcome, Runner, log_tail
-from lib.queue import (
+from lib.core.records import IngestProblem, Request, Status
+from lib.queue.requests import (
     RequestConflict,
     encode_request,
     parse_request,
@@ -32,7 +33,6 @@ from lib.queue import (
     transition,
     update_request,
 )
-from lib.records import IngestProblem, Request, Status
 from lib.stores.base import FileStore, StoreError
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lib.about import baselines_frame, ranking_explanation
 from lib.ui.data import app_definition
+from lib.views.about import baselines_frame, ranking_explanation
 
 definition = app_definition()
 st.title(f"About {definition.short_title}")

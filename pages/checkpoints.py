@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from lib.checkpoint_charts import checkpoints_figure, curve_frame, suggest_log_y
-from lib.checkpoints import AmbiguousMetricError, best_checkpoints, find_gaps, value_at_step
+from lib.analysis.checkpoints import AmbiguousMetricError, best_checkpoints, find_gaps, value_at_step
 from lib.ui import checkpoints as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
+from lib.views.checkpoint_charts import checkpoints_figure, curve_frame, suggest_log_y
 
 definition = app_definition()
 st.title("📈 Checkpoints")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib.compare import MAX_MODELS
+from lib.analysis.compare import MAX_MODELS
 from lib.ui import compare as ui
 from lib.ui.data import app_definition, app_index, data_status
 from lib.ui.model import full_frame

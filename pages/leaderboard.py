@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lib.leaderboard import OPTIONAL_COLUMNS, build_table
-from lib.ranking import RankingError
+from lib.analysis.leaderboard import OPTIONAL_COLUMNS, build_table
+from lib.analysis.ranking import RankingError
 from lib.ui import charts as charts_ui
 from lib.ui import leaderboard as ui
 from lib.ui import state

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib.compare import triple_key
+from lib.analysis.compare import triple_key
 from lib.ui import model as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from lib.queue_view import filter_requests
 from lib.ui import queue as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
 from lib.ui.identity import current_identity
+from lib.views.queue import filter_requests
 
 definition = app_definition()
 st.title("📋 Evaluation queue")

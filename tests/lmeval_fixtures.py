@@ -23,7 +23,7 @@ import pytest
 from evaluator.jobs import EvaluationConfig, JobSpec, TaskSpec
 from evaluator.runner import Heartbeat, JobOutcome, SubprocessRunner
 from evaluator.suite import BUNDLED_TASKS_DIR
-from lib.queue import create_request
+from lib.queue.requests import create_request
 from lib.stores import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

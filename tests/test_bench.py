@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bench import run, synthetic
+from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.ingest import parse_result_bytes
-from lib.leaderboard import LeaderboardView, build_table
 
 TINY = replace(
     run.QUICK, ingest_files=30, trainings=4, checkpoints=6, checkpoint_metrics=2, curves=3, page_reruns=1
@@ -41,7 +41,7 @@ def test_direct_index_ranks_every_evaluation_with_an_average(tmp_path: Path):
 
 
 def test_checkpoint_index_has_one_best_row_per_training(tmp_path: Path):
-    from lib.checkpoints import best_checkpoints, load_series
+    from lib.analysis.checkpoints import best_checkpoints, load_series
 
     definition = synthetic.write_definition(tmp_path / "d.yaml", 2)
     index = synthetic.empty_index(definition, tmp_path / "store")

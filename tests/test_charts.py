@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.charts import (
+from lib.analysis.ranking import Z95
+from lib.core.config import load_definition
+from lib.views.charts import (
     benchmark_bars_figure,
     best_over_time,
     best_over_time_figure,
@@ -15,8 +17,6 @@ from lib.charts import (
     radar_figure,
     score_vs_params_figure,
 )
-from lib.config import load_definition
-from lib.ranking import Z95
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.checkpoint_scores import UnknownBenchmarkError, benchmark_frame, score_choice
-from lib.checkpoints import best_checkpoints
+from lib.analysis.checkpoint_scores import UnknownBenchmarkError, benchmark_frame, score_choice
+from lib.analysis.checkpoints import best_checkpoints
 from lib.cli import main
-from lib.config import load_definition
+from lib.core.config import load_definition
 
 
 @pytest.fixture(scope="module")

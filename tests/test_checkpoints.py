@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.checkpoints import (
+from lib.analysis.checkpoints import (
     CheckpointId,
     best_checkpoints,
     break_at_gaps,
@@ -22,7 +22,7 @@ from lib.checkpoints import (
     smoothed_values,
     value_at_step,
 )
-from lib.records import Evaluation, Score
+from lib.core.records import Evaluation, Score
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
@@ -447,7 +447,7 @@ def _acc(value: float | None, ppl: float | None = None) -> dict:
 def tricky_index(tmp_path_factory: pytest.TempPathFactory):
     """Ties, a checkpoint evaluated twice (the newer one wins, even without a value), missing values,
     several n-shot settings, a limited run, a chat-template run, and a metric under two filters."""
-    from lib.config import load_definition
+    from lib.core.config import load_definition
     from lib.index import build_index
 
     folder = tmp_path_factory.mktemp("tricky")
@@ -486,7 +486,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _assert_same_tables(index, task: str, metric: str, smooth: int = 0, trainings=None) -> pd.DataFrame:
-    from lib.checkpoints import checkpoint_table, load_series
+    from lib.analysis.checkpoints import checkpoint_table, load_series
 
     reference = best_checkpoints(load_series(index, task, metric, trainings), smooth=smooth)
     table = checkpoint_table(index, task, metric, trainings, smooth=smooth)
@@ -519,7 +519,7 @@ def test_index_table_keeps_the_rules_on_tricky_data(tricky_index):
 
 
 def test_index_table_refuses_an_ambiguous_filter_and_follows_a_training_filter(tricky_index):
-    from lib.checkpoints import AmbiguousMetricError, checkpoint_table
+    from lib.analysis.checkpoints import AmbiguousMetricError, checkpoint_table
 
     with pytest.raises(AmbiguousMetricError, match="strict-match"):
         checkpoint_table(tricky_index, "toy", "exact_match")
@@ -529,7 +529,7 @@ def test_index_table_refuses_an_ambiguous_filter_and_follows_a_training_filter(t
 
 
 def test_index_table_equals_the_reference_on_the_demo_store():
-    from lib.config import load_definition
+    from lib.core.config import load_definition
     from lib.index import build_index
 
     index = build_index(load_definition(ROOT / "lib" / "definitions" / "demo.yaml"))
@@ -543,7 +543,7 @@ def test_index_table_equals_the_reference_on_the_demo_store():
 def test_index_table_equals_the_reference_on_real_data():
     if not REAL.is_dir():
         pytest.skip(f"real data folder {REAL} not present")
-    from lib.config import load_definition
+    from lib.core.config import load_definition
     from lib.index import build_index
 
     index = build_index(load_definition(ROOT / "lib" / "definitions" / "demo.yaml"), str(REAL), "")

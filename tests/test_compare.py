@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.compare import (
+from lib.analysis.compare import (
     CompareError,
     check_count,
     compare_settings,
@@ -21,10 +21,10 @@ from lib.compare import (
     significance,
     triple_key,
 )
-from lib.config import load_definition
+from lib.analysis.ranking import leaderboard_frame
+from lib.analysis.samples import filter_samples, find_samples, parse_sample_lines, read_samples
+from lib.core.config import load_definition
 from lib.index import build_index
-from lib.ranking import leaderboard_frame
-from lib.samples import filter_samples, find_samples, parse_sample_lines, read_samples
 from lib.stores import open_store
 from tests.factories import result_file
 from tests.samples_fixtures import sample_line, samples_file
@@ -75,7 +75,7 @@ def test_missing_stderr_is_unknown_not_significant(definition):
 
 def test_paired_errors_replace_the_independent_ones(definition):
     rows = _rows(gpqa=((40.0, 3.0), (43.0, 3.0)))
-    from lib.compare import Paired
+    from lib.analysis.compare import Paired
 
     table = delta_table(rows, [definition.benchmark("gpqa")], {(1, "gpqa"): Paired(1.0, 400)})
     assert table["Significant"].iloc[0] == "significant"  # 3 > 1.96 with the paired se, not with 4.24

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib.config import DefinitionError, bundled_definitions, load_definition, parse_definition
+from lib.core.config import DefinitionError, bundled_definitions, load_definition, parse_definition
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "definition.md").read_text(encoding="utf-8")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lib.config import load_definition
-from lib.demo import README_MARKER, generate_demo_store
-from lib.queue import read_requests
-from lib.records import Status
+from lib.core.config import load_definition
+from lib.core.records import Status
+from lib.demo.generator import README_MARKER, generate_demo_store
+from lib.queue.requests import read_requests
 from lib.stores.local import LocalFileStore
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pytest
 from evaluator.jobs import EvaluationConfig
 from evaluator.runner import SubprocessRunner
 from evaluator.worker import Worker, WorkerSettings
-from lib.config import load_definition
+from lib.core.config import load_definition
 from lib.stores import open_store
 from tests import lmeval_fixtures
 from tests.lmeval_fixtures import read_json, write_definition
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.lmeval
 
 
 def test_submitted_local_model_is_evaluated_and_appears_on_the_leaderboard(tmp_path, tiny_model, hf_offline):
-    submissions = pytest.importorskip("lib.submissions")
+    submissions = pytest.importorskip("lib.queue.submissions")
+    from lib.analysis.ranking import leaderboard_frame
     from lib.index import build_index
-    from lib.ranking import leaderboard_frame
 
     definition = load_definition(write_definition(tmp_path, [tiny_model.parent]))
     requests = open_store(definition.requests_store)

@@ -14,7 +14,7 @@ import pytest
 from evaluator.jobs import TaskSpec
 from evaluator.runner import SubprocessRunner
 from evaluator.worker import Worker, WorkerSettings
-from lib.config import load_definition
+from lib.core.config import load_definition
 from lib.stores import open_store
 from tests import lmeval_fixtures
 from tests.lmeval_fixtures import add_request, offline_config, read_json, write_definition
@@ -98,8 +98,8 @@ def test_tiny_model_run_writes_lm_eval_results_with_the_request_block_and_ranks(
 
     (tmp_path / "def").mkdir()
     definition = load_definition(write_definition(tmp_path / "def", [tiny_model.parent]))
+    from lib.analysis.ranking import leaderboard_frame
     from lib.index import build_index
-    from lib.ranking import leaderboard_frame
 
     index = build_index(definition, results=str(tmp_path / "results"), requests=str(tmp_path / "requests"))
     frame = leaderboard_frame(index, definition.benchmarks)

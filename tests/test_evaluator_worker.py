@@ -17,8 +17,8 @@ import pytest
 from evaluator.jobs import EvaluationConfig
 from evaluator.runner import Heartbeat, JobOutcome
 from evaluator.worker import Worker, WorkerSettings, iso_time, log_path_for, parse_time
-from lib.queue import transition
-from lib.records import Status
+from lib.core.records import Status
+from lib.queue.requests import transition
 from lib.stores import open_store
 from tests.lmeval_fixtures import (
     PID_FILE_ENV,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib.hub_loader import HubResultsLoader, MirrorLoader, models_to_read
-from lib.hub_results import parse_eval_results, parse_model_card, to_eval_result_entries
+from lib.hub.loader import HubResultsLoader, MirrorLoader, models_to_read
+from lib.hub.results import parse_eval_results, parse_model_card, to_eval_result_entries
 from tests.hub_server import HubServer
 
 CORPUS = Path(__file__).resolve().parent / "data" / "hub"
@@ -204,7 +204,7 @@ def test_bad_files_in_a_model_repo_become_problems_not_crashes(hub, tmp_path):
 
 # --------------------------------------------------------------------------- publishing back
 def _definition(tmp_path: Path, publish: bool = True):
-    from lib.config import parse_definition
+    from lib.core.config import parse_definition
 
     data = {
         "title": "T",
@@ -241,7 +241,7 @@ def test_publish_writes_eval_results_yaml_for_mapped_benchmarks(tmp_path):
 def test_evaluator_opens_a_pull_request_on_the_model_repo(hub, tmp_path):
     from evaluator.publish import EvalResultsPublisher
     from evaluator.worker import Worker, WorkerSettings
-    from lib.queue import create_request
+    from lib.queue.requests import create_request
     from lib.stores import LocalFileStore
     from tests.lmeval_fixtures import QuickRunner, offline_config
 
@@ -264,7 +264,7 @@ def test_evaluator_opens_a_pull_request_on_the_model_repo(hub, tmp_path):
 def test_a_failed_publish_is_recorded_and_the_request_still_finishes(hub, tmp_path):
     from evaluator.publish import EvalResultsPublisher
     from evaluator.worker import Worker, WorkerSettings
-    from lib.queue import create_request
+    from lib.queue.requests import create_request
     from lib.stores import LocalFileStore
     from tests.lmeval_fixtures import QuickRunner, offline_config
 

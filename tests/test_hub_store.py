@@ -300,7 +300,7 @@ def test_open_store_makes_a_hub_store_with_the_token():
 
 
 def test_index_builds_over_hub_stores(hub, tmp_path):
-    from lib.config import load_definition
+    from lib.core.config import load_definition
     from lib.index import build_index
 
     result = {

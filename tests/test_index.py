@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lib.config import load_definition
+from lib.core.config import load_definition
 from lib.index import Index, build_index
 from tests.factories import request_file, result_file
 
@@ -137,16 +137,16 @@ def _table_rows(index, sql_text):
 
 def test_parallel_cold_load_matches_the_sequential_one(monkeypatch):
     """Worker processes (used for large cold loads) give the same rows and report as this process."""
-    import lib.index
+    import lib.index.db as index_db
 
     corpus = Path(__file__).resolve().parent / "data" / "corpus"
     demo = load_definition("demo")
     sequential = build_index(demo, str(corpus), "")
-    monkeypatch.setattr(lib.index, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(lib.index, "worker_count", lambda: 2)
+    monkeypatch.setattr(index_db, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(index_db, "worker_count", lambda: 2)
     calls = []
-    real = lib.index.parse_in_workers
-    monkeypatch.setattr(lib.index, "parse_in_workers", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = index_db.parse_in_workers
+    monkeypatch.setattr(index_db, "parse_in_workers", lambda *a, **k: calls.append(a) or real(*a, **k))
     progress: list[float] = []
     parallel = Index(demo, str(corpus), "")
     parallel.refresh(progress=lambda fraction, text: progress.append(fraction))

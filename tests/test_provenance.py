@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from lib.config import load_definition
+from lib.core.config import load_definition
 from lib.index import build_index
-from lib.provenance import (
+from lib.views.provenance import (
     evaluation_scores,
     file_provenance,
     format_duration,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from lib.queue import create_request, read_requests
+from lib.queue.requests import create_request, read_requests
 from lib.stores import LocalFileStore
 from tests.hub_server import safetensors_bytes
 

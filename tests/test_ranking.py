@@ -7,10 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from lib.config import load_definition
-from lib.index import build_index
-from lib.leaderboard import LeaderboardView, build_table
-from lib.ranking import (
+from lib.analysis.leaderboard import LeaderboardView, build_table
+from lib.analysis.ranking import (
     RankingError,
     leaderboard_frame,
     mean_stderr,
@@ -21,6 +19,8 @@ from lib.ranking import (
     resolve_benchmarks,
     stat_ranks,
 )
+from lib.core.config import load_definition
+from lib.index import build_index
 from tests.factories import result_file
 
 DEMO = load_definition("demo")

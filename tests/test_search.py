@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.search import DEFAULT_FIELD_NAMES, Term, describe_syntax, parse_query, search_mask
+from lib.analysis.search import DEFAULT_FIELD_NAMES, Term, describe_syntax, parse_query, search_mask
 
 FIELDS = {
     "model": "model",

@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 
 from lib.cli import main as cli_main
-from lib.config import load_definition
-from lib.model_sources import HubModelSource
-from lib.queue import read_requests, request_path, transition
-from lib.records import Status
-from lib.stores import LocalFileStore
-from lib.stores.base import safe_relpath
-from lib.submissions import (
+from lib.core.config import load_definition
+from lib.core.records import Status
+from lib.queue.model_sources import HubModelSource
+from lib.queue.requests import read_requests, request_path, transition
+from lib.queue.submissions import (
     AdminError,
     Refusal,
     SubmissionForm,
@@ -29,6 +27,8 @@ from lib.submissions import (
     submit,
     validate_submission,
 )
+from lib.stores import LocalFileStore
+from lib.stores.base import safe_relpath
 from tests.hub_server import HubServer, safetensors_bytes
 
 CARD = (

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.config import Definition, load_definition
+from lib.core.config import Definition, load_definition
 from lib.index import Index, build_index
 
 

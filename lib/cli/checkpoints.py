@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from lib.checkpoint_scores import UnknownBenchmarkError, benchmark_options, load_benchmark_series
-from lib.checkpoints import best_checkpoints, checkpoint_table
+from lib.analysis.checkpoint_scores import UnknownBenchmarkError, benchmark_options, load_benchmark_series
+from lib.analysis.checkpoints import best_checkpoints, checkpoint_table
 from lib.cli import add_store_options
-from lib.config import load_definition
+from lib.core.config import load_definition
 from lib.index import build_index
 
 JSON_COLUMNS = (

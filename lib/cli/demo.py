@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lib.demo import DEFAULT_SEED, generate_demo_store
+from lib.demo.generator import DEFAULT_SEED, generate_demo_store
 
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "demo"
 

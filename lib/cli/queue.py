@@ -10,10 +10,10 @@ import json
 import sys
 
 from lib.cli import add_store_options
-from lib.config import load_definition
-from lib.queue import read_requests
-from lib.queue_view import GROUPS, filter_requests, grouped, queue_frame
+from lib.core.config import load_definition
+from lib.queue.requests import read_requests
 from lib.stores import open_store
+from lib.views.queue import GROUPS, filter_requests, grouped, queue_frame
 
 _TEXT_COLUMNS = [
     "Status",

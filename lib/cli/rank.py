@@ -8,9 +8,9 @@ import sys
 
 import pandas as pd
 
+from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.cli import add_store_options
 from lib.cli._common import clean, open_index, print_frame
-from lib.leaderboard import LeaderboardView, build_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:

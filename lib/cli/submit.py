@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from lib.cli import add_store_options
-from lib.config import load_definition
+from lib.core.config import load_definition
+from lib.queue.submissions import SubmissionForm, submit, tracking_link
 from lib.stores import open_store
-from lib.submissions import SubmissionForm, submit, tracking_link
 
 EXIT_REFUSED = 1
 EXIT_RETRY = 3

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lib.core.records import Evaluation
 from lib.ingest import lm_eval_v03, lm_eval_v04, template
 from lib.ingest.common import IngestError
-from lib.records import Evaluation
 
 try:  # three to five times faster than json on results files; optional
     import orjson

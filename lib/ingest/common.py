@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from lib.records import Score, as_float, default_higher_is_better
+from lib.core.records import Score, as_float, default_higher_is_better
 
 
 class IngestError(ValueError):

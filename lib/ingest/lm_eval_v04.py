@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lib.core.records import Evaluation, Score, as_float
 from lib.ingest.common import (
     IngestError,
     as_int,
@@ -18,7 +19,6 @@ from lib.ingest.common import (
     parse_model_args,
     task_scores,
 )
-from lib.records import Evaluation, Score, as_float
 
 _PROVENANCE_KEYS = (
     "pretty_env_info",

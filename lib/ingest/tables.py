@@ -1,4 +1,4 @@
-"""Parsed results files as Arrow tables in the index's column order (see lib/sql/schema.sql).
+"""Parsed results files as Arrow tables in the index's column order (see lib/index/sql/schema.sql).
 
 ``parse_batch`` reads, parses and tabulates a list of files and reports each failure as a row of
 the ingest report; the index inserts the two tables in one go. It runs the same in the index's
@@ -13,9 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from lib.core.records import Evaluation
+from lib.core.revisions import parse_checkpoint
 from lib.ingest import IngestError, parse_result_bytes
-from lib.records import Evaluation
-from lib.revisions import parse_checkpoint
 
 EVAL_COLUMNS = (
     "eval_id model revision sha precision weight_type chat_template limit_n lm_eval_version git_hash date "

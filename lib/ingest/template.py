@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lib.core.records import Evaluation, Score
 from lib.ingest.common import IngestError, date_from_path, normalize_precision, task_scores
-from lib.records import Evaluation, Score
 
 
 def detect(data: dict[str, Any]) -> bool:

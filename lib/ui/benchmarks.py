@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib.config import Definition
-from lib.hub_benchmarks import (
+from lib.core.config import Definition
+from lib.hub.benchmarks import (
     BADGE_HELP,
     BADGE_LABELS,
     comparison_frame,
@@ -25,7 +25,7 @@ from lib.hub_benchmarks import (
     task_label,
     task_options,
 )
-from lib.hub_loader import HubResultsLoader, HubResultsSet, MirrorLoader, models_to_read
+from lib.hub.loader import HubResultsLoader, HubResultsSet, MirrorLoader, models_to_read
 from lib.index import Index
 from lib.ui.data import REFRESH_TTL_S
 from lib.ui.hub import hub_token

@@ -1,7 +1,7 @@
 """The leaderboard's charts section: score versus size with the Pareto frontier, best score over time,
 and a benchmark-by-model heatmap, all drawn from the filtered, ranked table of the current view.
 
-Figures come from ``lib.charts``; this module only picks one (a URL-backed choice) and draws it. Only
+Figures come from ``lib.views.charts``; this module only picks one (a URL-backed choice) and draws it. Only
 the chosen chart is built, so the table's rerun time does not grow with charts nobody looks at.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.charts import best_over_time_figure, heatmap_figure, pareto_frontier, score_vs_params_figure
-from lib.leaderboard import LeaderboardTable, LeaderboardView
-from lib.ranking import rank_key
+from lib.analysis.leaderboard import LeaderboardTable, LeaderboardView
+from lib.analysis.ranking import rank_key
 from lib.ui import state
 from lib.ui.state import Setting
+from lib.views.charts import best_over_time_figure, heatmap_figure, pareto_frontier, score_vs_params_figure
 
 CHARTS = {
     "none": "No chart",

@@ -1,7 +1,7 @@
 """Widgets of the Checkpoints page: URL-backed controls, the curves, the best-versus-final table.
 
-Logic lives in ``lib.checkpoints`` (best checkpoint, smoothing, gaps, value at step) and figures in
-``lib.checkpoint_charts``; this module only reads widgets and draws.
+Logic lives in ``lib.analysis.checkpoints`` (best checkpoint, smoothing, gaps, value at step) and figures in
+``lib.views.checkpoint_charts``; this module only reads widgets and draws.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from lib.checkpoint_scores import AVERAGE, benchmark_frame, score_choice
-from lib.checkpoints import load_series
-from lib.config import Definition
+from lib.analysis.checkpoint_scores import AVERAGE, benchmark_frame, score_choice
+from lib.analysis.checkpoints import load_series
+from lib.analysis.ranking import leaderboard_frame
+from lib.core.config import Definition
+from lib.core.records import default_higher_is_better
 from lib.index import Index
-from lib.ranking import leaderboard_frame
-from lib.records import default_higher_is_better
 from lib.ui.state import Setting
 
 MAX_SMOOTH = 25

@@ -1,6 +1,6 @@
 """Widgets of the compare page: the URL-backed pick of 2-4 leaderboard rows, charts, deltas, settings check.
 
-Logic lives in ``lib.compare`` and figures in ``lib.charts``; this module only reads widgets and draws.
+Logic lives in ``lib.analysis.compare`` and figures in ``lib.views.charts``; this module only reads widgets and draws.
 The URL holds ``m=<key>,<key>``: each key a ``model|revision|precision`` triple when that names the
 row unambiguously, else the full row key.
 """
@@ -10,8 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.charts import benchmark_bars_figure, radar_figure
-from lib.compare import (
+from lib.analysis.compare import (
     MAX_MODELS,
     column_name,
     compare_settings,
@@ -21,10 +20,11 @@ from lib.compare import (
     settings_check,
     triple_key,
 )
-from lib.config import Definition
+from lib.core.config import Definition
 from lib.index import Index
-from lib.model_view import row_label
 from lib.ui.model import plain
+from lib.views.charts import benchmark_bars_figure, radar_figure
+from lib.views.model import row_label
 
 PICK_KEY = "compare_rows"
 URL_KEY = "m"

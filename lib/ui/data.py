@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from lib.config import Definition, load_definition
+from lib.core.config import Definition, load_definition
 from lib.index import Index
 
 # How old the index may be before a rerun refreshes it (re-reading only changed files).

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from lib.config import Definition
+from lib.core.config import Definition
 
 _NAME_CLAIMS = ("preferred_username", "nickname", "name", "email")
 

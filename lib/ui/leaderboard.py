@@ -8,9 +8,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from lib.config import Definition
-from lib.index import Index
-from lib.leaderboard import (
+from lib.analysis.leaderboard import (
     ALWAYS_SHOWN,
     DEFAULT_COLUMNS,
     HIDE_OPTIONS,
@@ -22,7 +20,9 @@ from lib.leaderboard import (
     display_frame,
     unfiltered_frame,
 )
-from lib.search import describe_syntax
+from lib.analysis.search import describe_syntax
+from lib.core.config import Definition
+from lib.index import Index
 from lib.ui import state
 from lib.ui.state import Setting
 

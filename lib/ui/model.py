@@ -1,7 +1,7 @@
 """Widgets of the model page: the URL-backed model and evaluation pickers and every section drawn.
 
-Logic lives in ``lib.model_view`` (score tables, ranks, status history), ``lib.provenance`` and
-``lib.samples``; this module only reads widgets and draws. Text from files (model names, licenses,
+Logic lives in ``lib.views.model`` (score tables, ranks, status history), ``lib.views.provenance`` and
+``lib.analysis.samples``; this module only reads widgets and draws. Text from files (model names, licenses,
 flag reasons, file provenance) is shown through dataframes or escaped, never as Markdown or HTML.
 """
 
@@ -12,9 +12,13 @@ import re
 import pandas as pd
 import streamlit as st
 
-from lib.config import Definition
+from lib.analysis.samples import filter_samples, find_samples, read_samples
+from lib.core.config import Definition
 from lib.index import Index
-from lib.model_view import (
+from lib.ui import state
+from lib.ui.leaderboard import cached_frame
+from lib.ui.state import Setting
+from lib.views.model import (
     benchmark_ranks,
     benchmark_table,
     flags,
@@ -25,7 +29,7 @@ from lib.model_view import (
     status_history,
     subtask_table,
 )
-from lib.provenance import (
+from lib.views.provenance import (
     evaluation_scores,
     model_evaluations,
     provenance_frame,
@@ -34,10 +38,6 @@ from lib.provenance import (
     reference_version,
     setting_warnings,
 )
-from lib.samples import filter_samples, find_samples, read_samples
-from lib.ui import state
-from lib.ui.leaderboard import cached_frame
-from lib.ui.state import Setting
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 ROW_KEY = "model_row"

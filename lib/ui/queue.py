@@ -1,6 +1,6 @@
 """Widgets of the Queue page: the model filter (URL ``?model=``), the groups, failures, progress, admin actions.
 
-Rows come from ``lib.queue_view``; admin actions call ``lib.submissions`` (which checks the admin list
+Rows come from ``lib.views.queue``; admin actions call ``lib.queue.submissions`` (which checks the admin list
 again) and refresh the index. Only this module and the other ``lib.ui`` modules touch ``st.*``.
 """
 
@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.config import Definition
+from lib.core.config import Definition
+from lib.core.records import Request
 from lib.index import Index
-from lib.queue import RequestConflict
-from lib.queue_view import GROUPS, failure_reason, grouped, log_tail, progress_of, queue_frame
-from lib.records import Request
-from lib.submissions import AdminError, approve, requeue, set_flag
+from lib.queue.requests import RequestConflict
+from lib.queue.submissions import AdminError, approve, requeue, set_flag
 from lib.ui.identity import Identity
 from lib.ui.state import Setting
+from lib.views.queue import GROUPS, failure_reason, grouped, log_tail, progress_of, queue_frame
 
 MODEL_FILTER = Setting("model", "str", "")
 _SHOWN = ["Model", "Revision", "Precision", "Weight type", "Type", "Sender", "Age", "In status for", "Status"]

@@ -2,15 +2,15 @@
 
 The form gathers a ``SubmissionForm`` and hands it to ``lib.submissions.submit``; the answer is a refusal
 that says what to fix or the request's place in the queue with a tracking link. All rules live in
-``lib.submissions``; this module only draws widgets.
+``lib.queue.submissions``; this module only draws widgets.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lib.config import Definition
-from lib.submissions import SubmissionForm, SubmissionResult, submit, tracking_link
+from lib.core.config import Definition
+from lib.queue.submissions import SubmissionForm, SubmissionResult, submit, tracking_link
 from lib.ui.data import app_index
 from lib.ui.identity import Identity, account_widget, current_identity
 

@@ -1,6 +1,6 @@
 """Pure plotly builders of the Checkpoints page: one line per training, the best point starred.
 
-Each builder takes frames from ``lib.checkpoints`` and returns a figure; nothing here reads widgets,
+Each builder takes frames from ``lib.analysis.checkpoints`` and returns a figure; nothing here reads widgets,
 queries the index or touches Streamlit. Lines break across gaps in a training's checkpoints
 (``lib.checkpoints.find_gaps``) instead of interpolating over them.
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib.checkpoints import SETTING_COLUMNS, break_at_gaps, find_gaps, format_tokens, smoothed_values
+from lib.analysis.checkpoints import SETTING_COLUMNS, break_at_gaps, find_gaps, format_tokens, smoothed_values
 
 Z95 = 1.959963984540054
 BEST_MARKER = dict(symbol="star", size=16, line=dict(width=1, color="black"))

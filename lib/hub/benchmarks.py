@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lib.config import Benchmark, Definition
-from lib.hub_results import HubResult, is_http_url
+from lib.core.config import Benchmark, Definition
+from lib.hub.results import HubResult, is_http_url
 
 BADGE_LABELS = {
     "verified": "✔ verified",
@@ -102,7 +102,7 @@ def mapped_benchmark(definition: Definition, benchmark: str, task_id: str) -> Be
 
 def our_scores(index: Any, bench: Benchmark) -> dict[str, float]:
     """Our raw score per model on ``bench`` (the best complete row of each model), as lm-eval reports it."""
-    from lib.ranking import leaderboard_frame
+    from lib.analysis.ranking import leaderboard_frame
 
     frame = leaderboard_frame(index, [bench])
     column = f"{bench.id}_raw"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib.config import Definition
+from lib.core.config import Definition
 
 
 def baselines_frame(definition: Definition) -> pd.DataFrame:

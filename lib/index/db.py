@@ -1,7 +1,7 @@
 """The DuckDB index: a tidy long table of scores plus evaluations, requests and an ingest report.
 
 Built in memory from the stores and refreshed incrementally: ``refresh`` lists the stores, parses only
-files whose version changed, and replaces their rows. SQL lives in ``lib/sql/*.sql`` and receives
+files whose version changed, and replaces their rows. SQL lives in ``lib/index/sql/*.sql`` and receives
 values only as bound parameters. The index never writes to a store.
 """
 
@@ -21,11 +21,11 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from lib.config import Definition
+from lib.core.config import Definition
+from lib.core.records import IngestProblem, Request
 from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
 from lib.ingest.tables import ParsedBatch, parse_batch
-from lib.queue import parse_request
-from lib.records import IngestProblem, Request
+from lib.queue.requests import parse_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
 
@@ -41,7 +41,7 @@ _REQUEST_COLUMNS = (
 
 @cache
 def sql(name: str) -> str:
-    """The text of ``lib/sql/<name>.sql``."""
+    """The text of ``lib/index/sql/<name>.sql``."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
@@ -300,7 +300,7 @@ class Index:
             return self._memo[key]
 
     def query(self, name: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
-        """Run the named query of ``lib/sql`` with bound parameters and return a DataFrame."""
+        """Run the named query of ``lib/index/sql`` with bound parameters and return a DataFrame."""
         with self._lock:
             return self.con.execute(sql(name), params or []).df()
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.records import Request
+from lib.core.records import Request
 
 GROUPS: tuple[tuple[str, str], ...] = (
     ("approval", "⏸️ Waiting for approval"),

@@ -1,6 +1,6 @@
 """Provenance of each result: how it was produced, and whether it is comparable with the leaderboard's.
 
-From the index (``lib/sql/model_*.sql``): lm-eval version and git hash, model args, n-shot, chat
+From the index (``lib/index/sql/model_*.sql``): lm-eval version and git hash, model args, n-shot, chat
 template, batch size, ``limit``, number of samples, date and duration of every evaluation of a model.
 From the results file itself (``file_provenance``): what the index does not keep (transformers
 version, chat template hash, system instruction, device, seeds). Warnings say when a result is partial
@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.config import Definition
+from lib.core.config import Definition
 from lib.stores.base import FileStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,12 @@ class Provenance:
 
 
 def model_evaluations(index, model: str) -> pd.DataFrame:
-    """Every evaluation of ``model`` (``lib/sql/model_evaluations.sql``), newest first."""
+    """Every evaluation of ``model`` (``lib/index/sql/model_evaluations.sql``), newest first."""
     return index.query("model_evaluations", {"model": model})
 
 
 def evaluation_scores(index, eval_ids: list[str]) -> pd.DataFrame:
-    """Every score of the given evaluations (``lib/sql/model_scores.sql``)."""
+    """Every score of the given evaluations (``lib/index/sql/model_scores.sql``)."""
     return index.query("model_scores", {"eval_ids": list(eval_ids)})
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lib.config import Benchmark, Definition
-from lib.ranking import leaderboard_frame, rank_frame, rank_key, resolve_benchmarks
-from lib.search import search_mask
+from lib.analysis.ranking import leaderboard_frame, rank_frame, rank_key, resolve_benchmarks
+from lib.analysis.search import search_mask
+from lib.core.config import Benchmark, Definition
 
 # The Open LLM Leaderboard's size quick filters, in billions of parameters (lower bound excluded).
 SIZE_BUCKETS: dict[str, tuple[float, float]] = {

@@ -5,7 +5,7 @@ of its normalized subtasks; the average is the (weighted) mean over the selected
 errors from lm-eval propagate through both means (independent errors assumed), and the 95% interval is
 ``score +/- 1.96 * se``. The statistical rank is 1 + the number of models whose interval lies wholly
 above (for lower-is-better: below) this model's, so models that cannot be told apart share a rank.
-Nothing here draws or reads widgets; the heavy lifting runs as SQL in lib/sql/leaderboard_*.sql.
+Nothing here draws or reads widgets; the heavy lifting runs as SQL in lib/index/sql/leaderboard_*.sql.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.config import Benchmark, Component, Definition, split_metric
+from lib.core.config import Benchmark, Component, Definition, split_metric
+from lib.core.records import default_higher_is_better
 from lib.index import Index, sql
-from lib.records import default_higher_is_better
 
 Z95 = 1.959963984540054
 _AD_HOC_RE = re.compile(r"^(?P<task>[^:\s]+):(?P<metric>[^:\s]+)$")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lib.queue import encode_request, request_path
+from lib.queue.requests import encode_request, request_path
 from lib.stores.base import safe_relpath
 from lib.stores.local import LocalFileStore
 

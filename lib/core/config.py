@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from lib.records import default_higher_is_better
+from lib.core.records import default_higher_is_better
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "definitions"
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "definitions"
 DEFAULT_DEFINITION = "demo"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 EVALUATION_MODES = ("automatic", "manual", "semi-automatic")

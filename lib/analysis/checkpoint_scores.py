@@ -6,7 +6,7 @@ the rows that belong to a training into the long frame ``lib.checkpoints.best_ch
 chart builders take, so the best checkpoint "by BBH" or "by the average" is picked by the same rule
 (direction, ties to the earliest step, smoothing) as the best by a task and metric.
 
-It must not re-implement normalization or averaging (that is ``lib.ranking``'s job), draw, or read
+It must not re-implement normalization or averaging (that is ``lib.analysis.ranking``'s job), draw, or read
 widgets. Raw values of higher-is-better benchmarks are shown x 100, as the leaderboard shows them.
 """
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.checkpoints import FRAME_COLUMNS
-from lib.config import Benchmark, Definition
+from lib.analysis.checkpoints import FRAME_COLUMNS
+from lib.analysis.ranking import leaderboard_frame
+from lib.core.config import Benchmark, Definition
 from lib.index import Index
-from lib.ranking import leaderboard_frame
 
 AVERAGE = "average"
 

@@ -4,7 +4,7 @@ A request lives at ``<org>/<model>_eval_request_<private>_<precision>_<weight_ty
 template's fields plus ours (``status_history``, ``attempts``, ``error``, ``job_*``). This module reads
 and writes those files through a ``FileStore``; every change of status is a compare-and-swap on the
 file's version, so two writers can never both win. It does no validation of submissions (see
-``lib.submissions``) and runs no evaluation (see ``evaluator``).
+``lib.queue.submissions``) and runs no evaluation (see ``evaluator``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from lib.records import IngestProblem, Request, Status, as_float
+from lib.core.records import IngestProblem, Request, Status, as_float
 from lib.stores.base import FileStore, safe_relpath
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def create_request(store: FileStore, data: dict[str, Any], path: str | None = No
     """Write a new request file; never overwrites. Returns (created, path).
 
     ``path`` defaults to the template's ``request_path``; a caller may give another safe path (a second
-    revision of the same model and precision gets the sha appended, see ``lib.submissions``).
+    revision of the same model and precision gets the sha appended, see ``lib.queue.submissions``).
     """
     if path is None:
         private = bool(data.get("private", False))

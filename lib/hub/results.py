@@ -12,7 +12,7 @@ required; ``date`` is an ISO-8601 string. YAML turns an *unquoted* ``2025-01-15`
 such an entry is **accepted with a warning** (the date is kept as its ISO text) because the value is
 unambiguous, while a string that is not ISO-8601 refuses the entry. A ``verifyToken`` cannot be checked
 offline: the "verified" badge means "verify token present". This module does no network I/O (see
-``lib.hub_loader``) and no Streamlit.
+``lib.hub.loader``) and no Streamlit.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from lib.records import IngestProblem
+from lib.core.records import IngestProblem
 
 ORIGIN_EVAL_RESULTS = "eval_results"
 ORIGIN_MODEL_INDEX = "model-index"

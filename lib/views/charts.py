@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib.config import Benchmark
-from lib.ranking import Z95
+from lib.analysis.ranking import Z95
+from lib.core.config import Benchmark
 
 HEATMAP_MAX_MODELS = 40
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), hovermode="closest")

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lib.config import Benchmark
-from lib.ranking import Z95, stat_ranks
-from lib.records import Request
+from lib.analysis.ranking import Z95, stat_ranks
+from lib.core.config import Benchmark
+from lib.core.records import Request
 
 ROW_COLUMNS = ("row_key", "revision", "sha", "precision", "chat_template", "limit_n", "average", "eval_ids")
 
@@ -109,7 +109,7 @@ def _flag(value: object) -> bool:
 def subtask_table(scores: pd.DataFrame, dates: pd.DataFrame, benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
     """One line per component (subtask) of each benchmark, from the newest evaluation that scored it.
 
-    ``scores`` are ``lib/sql/model_scores.sql`` rows of one leaderboard row's evaluations; ``dates``
+    ``scores`` are ``lib/index/sql/model_scores.sql`` rows of one leaderboard row's evaluations; ``dates``
     has ``eval_id`` and ``date``. Normalized = max(0, raw - baseline) / (1 - baseline) x 100 with its
     95% interval; lower-is-better components stay raw.
     """

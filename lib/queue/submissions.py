@@ -8,7 +8,7 @@ substance; a chat template when asked). The first rule that fails gives a ``Refu
 what to fix; otherwise it returns the request dict to write. ``submit`` writes it with an exclusive create,
 so two identical submissions racing make one request. Admin actions (approve, re-queue, flag) are here too.
 
-Models are read through a ``lib.model_sources`` source (the Hub through huggingface_hub, or local folders
+Models are read through a ``lib.queue.model_sources`` source (the Hub through huggingface_hub, or local folders
 when the definition allows them). This module never touches Streamlit, torch or transformers, and a model
 id reaches a path only through ``lib.stores.base.safe_relpath``.
 """
@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lib.config import Definition
-from lib.model_sources import (
+from lib.core.config import Definition
+from lib.core.records import Request, Status
+from lib.queue.model_sources import (
     LOCAL_PREFIX,
     HubUnavailable,
     LocalModelSource,
@@ -36,9 +37,15 @@ from lib.model_sources import (
     ResolvedModel,
     split_front_matter,
 )
-from lib.queue import RequestConflict, create_request, read_request, read_requests, request_path, transition
-from lib.queue import update_request as update_request_fields
-from lib.records import Request, Status
+from lib.queue.requests import (
+    RequestConflict,
+    create_request,
+    read_request,
+    read_requests,
+    request_path,
+    transition,
+)
+from lib.queue.requests import update_request as update_request_fields
 from lib.stores.base import FileStore, StoreError, UnsafePathError, safe_relpath
 
 log = logging.getLogger(__name__)
@@ -664,7 +671,7 @@ def _source(check: Check, local: bool | None = None) -> ModelSource:
     if local if local is not None else check.is_local:
         return LocalModelSource(tuple(_local_roots(check.definition)))
     if check.source is None:
-        from lib.model_sources import HubModelSource
+        from lib.queue.model_sources import HubModelSource
 
         check.source = HubModelSource()
     return check.source

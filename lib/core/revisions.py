@@ -3,7 +3,7 @@
 Pythia ``step143000``, OLMo ``step1000-tokens4B``, OLMo 2 ``stage1-step1000-tokens5B``, FineWeb
 ``step-001000-2BT``, ``global_step500``, ``checkpoint-500``, and patterns from the definition file.
 Pure string work with no heavy imports: ingest workers use it for every results file. The analysis
-of checkpoints (best, smoothing, gaps) is in lib.checkpoints, which re-exports these names.
+of checkpoints (best, smoothing, gaps) is in lib.analysis.checkpoints, which re-exports these names.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from lib.records import Evaluation, default_higher_is_better
-from lib.revisions import (  # noqa: F401 - re-exported: callers import them from here
+from lib.core.records import Evaluation, default_higher_is_better
+from lib.core.revisions import (  # noqa: F401 - re-exported: callers import them from here
     _BUILTIN_PATTERNS,
     _MAX_STEP,
     _NUMBER,
@@ -135,7 +135,7 @@ def load_series(
 
     ``metric`` may name its filter ('exact_match,strict-match'). Without one, the 'none' filter is taken
     when present; a metric reported under several other filters raises AmbiguousMetricError naming them.
-    Runs ``lib/sql/checkpoint_series.sql`` with bound parameters.
+    Runs ``lib/index/sql/checkpoint_series.sql`` with bound parameters.
     """
     params = _series_params(task, metric, trainings)
     return _one_filter(index.query("checkpoint_series", params), task, params["metric"])
@@ -152,7 +152,7 @@ def checkpoint_table(
 
     The same table as ``best_checkpoints(load_series(index, task, metric, trainings), smooth)``, which
     stays the reference (the tests compare the two), without moving every point to pandas: for
-    ``smooth`` 0 or 1, ``lib/sql/checkpoint_best.sql`` returns one row per series, and
+    ``smooth`` 0 or 1, ``lib/index/sql/checkpoint_best.sql`` returns one row per series, and
     ``checkpoint_best_dedup.sql`` redoes the trainings where a checkpoint was evaluated twice (newest
     evaluation wins). A smoothed best (k > 1) takes the pandas path. Raises ValueError for a negative
     ``smooth`` and AmbiguousMetricError as ``load_series`` does.

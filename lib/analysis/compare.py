@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.config import Benchmark
-from lib.ranking import Z95
-from lib.samples import find_samples, per_doc_values, read_samples
+from lib.analysis.ranking import Z95
+from lib.analysis.samples import find_samples, per_doc_values, read_samples
+from lib.core.config import Benchmark
 from lib.stores.base import FileStore
 
 MAX_MODELS = 4
@@ -203,7 +203,7 @@ def settings_check(
 ) -> pd.DataFrame:
     """'Apples to apples': one line per setting with each row's value and whether they all agree.
 
-    ``settings`` are ``lib/sql/compare_settings.sql`` rows of the rows' evaluations. Settings: n-shot of
+    ``settings`` are ``lib/index/sql/compare_settings.sql`` rows of the rows' evaluations. Settings: n-shot of
     each benchmark, chat template, lm-eval version, limit, precision.
     """
     names = [column_name(rows, i) for i in range(len(rows))]
@@ -260,7 +260,7 @@ def _versions(settings: pd.DataFrame, row: pd.Series) -> str:
 
 
 def compare_settings(index, rows: pd.DataFrame, benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
-    """``lib/sql/compare_settings.sql`` for the rows' evaluations and the benchmarks' tasks."""
+    """``lib/index/sql/compare_settings.sql`` for the rows' evaluations and the benchmarks' tasks."""
     eval_ids = sorted({i for _, r in rows.iterrows() for i in _newest_first(r)})
     tasks = sorted({c.task for b in benchmarks for c in b.components})
     return index.query("compare_settings", {"eval_ids": eval_ids, "tasks": tasks})

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lib.hub_results import HubResult, parse_eval_results, parse_model_card, result_from_dict
-from lib.records import IngestProblem
+from lib.core.records import IngestProblem
+from lib.hub.results import HubResult, parse_eval_results, parse_model_card, result_from_dict
 from lib.stores.base import UnsafePathError, safe_relpath
 
 log = logging.getLogger(__name__)
