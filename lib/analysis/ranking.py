@@ -149,7 +149,8 @@ def _compute_matrix(index: Index, benchmarks: tuple[Benchmark, ...], include_par
         out = np.full(shape, fill, dtype=dtype)
         values = cells[column]
         if np.ma.isMaskedArray(values):
-            values = values.filled(fill)
+            # cast first: an integer column (n-shot) with a missing value cannot hold NaN
+            values = values.astype(dtype).filled(fill)
         out[at] = np.asarray(values, dtype=dtype)
         return out
 
