@@ -353,26 +353,16 @@ def measure_baseline(ctx: Context, ours_s: float) -> list[Row]:
 # ------------------------------------------------------------------------------------------ page
 @contextmanager
 def _page_environment(ctx: Context) -> Iterator[None]:
-    """Point the app at the synthetic stores; the PagesManager patch of tests/conftest.py."""
-    from streamlit.runtime.pages_manager import PagesManager
-
+    """Point the app at the synthetic stores."""
     saved = {
         k: os.environ.get(k) for k in ("LEADERBOARD_CONFIG", "LEADERBOARD_RESULTS", "LEADERBOARD_REQUESTS")
     }
     os.environ["LEADERBOARD_CONFIG"] = str(ctx.definition_path)
     os.environ["LEADERBOARD_RESULTS"] = str(ctx.results)
     os.environ["LEADERBOARD_REQUESTS"] = str(ctx.requests)
-    original = PagesManager.__init__
-
-    def patched(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = patched
     try:
         yield
     finally:
-        PagesManager.__init__ = original
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -6,6 +6,7 @@ from lib.analysis.compare import triple_key
 from lib.ui import model as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
+from lib.ui.pages import page
 
 definition = app_definition()
 st.title("🔎 Model")
@@ -20,7 +21,7 @@ if row is None:
     data_status(index)
     st.stop()
 
-st.page_link("pages/compare.py", label="Compare with other models", icon="⚖️",
+st.page_link(page("compare"), label="Compare with other models", icon="⚖️",
              query_params={"m": triple_key(row)})  # fmt: skip
 ui.overview(row)
 ui.scores(row, frame, definition, index)

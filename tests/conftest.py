@@ -27,26 +27,8 @@ def real_data() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _streamlit_isolation(monkeypatch):
-    """Keep AppTest runs independent and on the st.navigation path.
-
-    AppTest resets ``PagesManager.uses_pages_directory`` before each run and the constructor sets it
-    to True when a ``pages/`` folder exists, which sends later runs down the legacy multipage path
-    and drops whatever the entry script draws (the sidebar form). The real server is unaffected:
-    ``st.navigation`` sets it to False. See ../shared/reference/environment.md.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - streamlit missing
-        yield
-        return
-    original = PagesManager.__init__
-
-    def patched(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", patched)
+def _streamlit_isolation():
+    """Keep AppTest runs independent: clear Streamlit's caches after each test."""
     yield
     import streamlit as st
 

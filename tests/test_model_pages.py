@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.ui.pages import ROOT
+from tests.apptest import ROOT, entry_script
 from tests.factories import request_file, result_file
 from tests.samples_fixtures import samples_file
 
-APP = str(ROOT / "streamlit_app.py")
+APP = entry_script()
 CIRRUS = "meridian-ai/Cirrus-7B"
 
 
@@ -20,7 +20,7 @@ def _open(page: str, **params: str) -> AppTest:
     at.run()
     for key, value in params.items():
         at.query_params[key] = value
-    at.switch_page(page).run()
+    at.switch_page(str(ROOT / page)).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -7,8 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.ui.pages import PAGES, ROOT
+from tests.apptest import entry_script
 
-APP = str(ROOT / "streamlit_app.py")
+APP = entry_script()
 
 
 def _app() -> AppTest:
@@ -22,7 +23,7 @@ def _app() -> AppTest:
 def test_every_page_renders(spec):
     at = _app()
     if not spec.default:
-        at.switch_page(spec.script).run()
+        at.switch_page(str(ROOT / spec.script)).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title, f"{spec.script} draws no title"
 
@@ -93,7 +94,7 @@ def test_invalid_regex_in_search_falls_back_with_a_notice():
 
 def test_about_page_explains_normalization_with_the_baselines():
     at = _app()
-    at.switch_page("pages/about.py").run()
+    at.switch_page(str(ROOT / "pages" / "about.py")).run()
     table = at.dataframe[0].value
     gpqa = table[table["Benchmark"] == "GPQA"].iloc[0]
     assert gpqa["Random baseline"] == 0.25

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.queue.requests import create_request, read_requests
 from lib.stores import LocalFileStore
+from tests.apptest import entry_script
 from tests.hub_server import safetensors_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +69,7 @@ def deployment(tmp_path, monkeypatch):
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(entry_script(), default_timeout=60)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at
@@ -76,7 +77,7 @@ def _app(query: dict[str, str] | None = None) -> AppTest:
 
 def _queue(at: AppTest) -> AppTest:
     at.run()
-    at.switch_page("pages/queue.py")
+    at.switch_page(str(ROOT / "pages" / "queue.py"))
     return at.run()
 
 
@@ -101,7 +102,9 @@ def test_queue_page_shows_every_group_with_progress_and_failure_log(deployment):
 
 def test_tracking_link_opens_the_queue_filtered_to_one_model(deployment):
     at = _app({"model": "fail-org/broken"})
-    at.switch_page("pages/queue.py")  # the link /queue?model=... opens the Queue page directly
+    at.switch_page(
+        str(ROOT / "pages" / "queue.py")
+    )  # the link /queue?model=... opens the Queue page directly
     at.run()
     assert not at.exception
     assert at.text_input(key="url_model").value == "fail-org/broken"
@@ -155,7 +158,7 @@ def test_sidebar_form_submits_a_local_model_and_refuses_bad_input(deployment):
     ]
     assert "local/tiny" in {r.model for r in read_requests(deployment)[0]}
     # The form stays on every page, the Queue page included, and shows the new request.
-    at.switch_page("pages/queue.py")
+    at.switch_page(str(ROOT / "pages" / "queue.py"))
     at.run()
     assert at.sidebar.text_input and "local/tiny" in {
         m for df in at.dataframe for m in df.value.get("Model", [])

@@ -35,26 +35,13 @@ def _definition(name_or_path: str | None) -> Definition:
 def app_definition() -> Definition:
     """The definition the app runs on: ``--config``, else $LEADERBOARD_CONFIG, else the demo.
 
-    Every page calls this first, which is also where a page run outside ``st.navigation`` is caught.
+    Every page calls this first, which is also where a page run outside ``streamlit_app.py`` is
+    rerouted (``lib.ui.pages.require_entry``).
     """
-    _leave_legacy_multipage_mode()
+    from lib.ui.pages import require_entry
+
+    require_entry()
     return _definition(_cli_options().config or os.environ.get("LEADERBOARD_CONFIG"))
-
-
-def _leave_legacy_multipage_mode() -> None:
-    """Rerun through streamlit_app.py when Streamlit ran a page script on its own.
-
-    With a ``pages/`` folder beside the entry script, Streamlit starts in its legacy multipage mode
-    until some run calls ``st.navigation``. A server whose first visitor opens a deep link
-    (``/checkpoints?...``) would run that page directly: no page config, no sidebar form, the legacy
-    menu. Switching the flag off and rerunning sends the run through the entry script, whose
-    ``st.navigation`` then picks the page from the URL.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 @st.cache_resource(show_spinner=False)

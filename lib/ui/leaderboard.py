@@ -23,7 +23,7 @@ from lib.analysis.leaderboard import (
 from lib.analysis.search import describe_syntax
 from lib.core.config import Definition
 from lib.index import Index
-from lib.ui import state
+from lib.ui import pages, state
 from lib.ui.state import Setting
 
 HIDE_LABELS = {"flagged": "Flagged", "merged": "Merges", "moe": "MoE", "deleted": "Deleted from the Hub"}
@@ -214,7 +214,7 @@ def _selection_actions(frame: pd.DataFrame, positions: list[int]) -> None:
     if left.button("🔎 Open model page", disabled=len(picked) != 1, key="open_model"):
         row = picked.iloc[0]
         st.switch_page(
-            "pages/model.py",
+            pages.page("model"),
             query_params={
                 "model": row["model"],
                 "revision": row["sha"] or row["revision"],
@@ -224,7 +224,7 @@ def _selection_actions(frame: pd.DataFrame, positions: list[int]) -> None:
     if right.button(
         f"⚖️ Compare selected ({len(picked)})", disabled=not 2 <= len(picked) <= 4, key="compare_rows"
     ):
-        st.switch_page("pages/compare.py", query_params={"m": ",".join(picked["row_key"].astype(str))})
+        st.switch_page(pages.page("compare"), query_params={"m": ",".join(picked["row_key"].astype(str))})
     note.caption("Select rows (left edge of the table) to open a model page, or 2 to 4 to compare them.")
 
 

@@ -1,7 +1,18 @@
-"""The page registry: every screen of the app, listed explicitly, in menu order."""
+"""The page registry: every screen of the app, listed explicitly, in menu order, and the app's runner.
+
+The project keeps its page scripts in ``pages/`` beside ``streamlit_app.py``. Streamlit treats such a
+folder as its legacy multipage layout until some run calls ``st.navigation`` (the documented switch
+to explicit pages). On a fresh server whose first visitor opens a deep link (``/checkpoints?...``),
+that first run executes the page script on its own: no page config, no sidebar form, the legacy menu.
+``run_app`` marks the runs it starts; a page script that finds no mark calls ``st.navigation`` itself
+(public API only, which leaves the legacy mode for the whole process) and reruns, and the rerun goes
+through ``streamlit_app.py``, which picks the page from the URL.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +43,54 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+def _page(spec: PageSpec) -> st.Page:
+    return st.Page(str(ROOT / spec.script), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                   default=spec.default)  # fmt: skip
+
+
 def navigation_pages() -> list[st.Page]:
     """The ``st.Page`` objects for ``st.navigation``."""
-    return [
-        st.Page(str(ROOT / p.script), title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
-        for p in PAGES
-    ]
+    return [_page(p) for p in PAGES]
+
+
+def page(url_path: str) -> st.Page:
+    """The registered page at ``url_path``, for ``st.switch_page`` and ``st.page_link``.
+
+    Pages are named by the registry, never by a path relative to wherever the entry script runs from.
+    """
+    for spec in PAGES:
+        if spec.url_path == url_path:
+            return _page(spec)
+    raise KeyError(f"no page at {url_path!r}; registered: {', '.join(p.url_path for p in PAGES)}")
+
+
+# Each session's script runs on its own thread: the mark is per thread, so sessions never see each other's.
+_entry = threading.local()
+
+
+def run_app(page_config: Callable[[], None], sidebar: Callable[[], None]) -> None:
+    """The entry script's whole body: page config, navigation, the sidebar, then the chosen page."""
+    _entry.active = True
+    try:
+        page_config()
+        page = st.navigation(navigation_pages())
+        sidebar()
+        page.run()
+    finally:
+        _entry.active = False
+
+
+def require_entry() -> None:
+    """Called first by every page script: reroute a run that did not start in ``streamlit_app.py``.
+
+    At most once per session: a page script that is itself the main script (``streamlit run
+    pages/x.py``, an AppTest of one page) then simply runs.
+    """
+    if getattr(_entry, "active", False) or st.session_state.get(_REROUTED):
+        return
+    st.session_state[_REROUTED] = True
+    st.navigation(navigation_pages(), position="hidden")
+    st.rerun()
+
+
+_REROUTED = "_leaderboard_rerouted_to_entry"

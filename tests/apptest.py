@@ -1,0 +1,25 @@
+"""The real entry script for AppTest, run from a folder without ``pages/`` beside it.
+
+AppTest resets Streamlit's "legacy ``pages/`` folder" flag before every run, while a real server sets
+it once per process and ``st.navigation`` clears it for good. With ``pages/`` beside the script, every
+AppTest run after the first would therefore take Streamlit's legacy path and skip the entry script
+(the sidebar form vanishes). A byte-identical copy of ``streamlit_app.py`` in a folder of its own runs
+exactly the real entry script on the ``st.navigation`` path; the page registry uses absolute paths,
+so the pages are the real ones too. The deep-link behaviour of a real server with ``pages/`` present
+is covered in Chromium (tests/test_browser_navigation.py).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_COPY_DIR = Path(tempfile.mkdtemp(prefix="leaderboard-entry-"))
+
+
+def entry_script() -> str:
+    """The path of a fresh copy of ``streamlit_app.py`` for ``AppTest.from_file``."""
+    copy = _COPY_DIR / "streamlit_app.py"
+    copy.write_bytes((ROOT / "streamlit_app.py").read_bytes())
+    return str(copy)
