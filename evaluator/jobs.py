@@ -17,13 +17,13 @@ from typing import Any
 
 from lib.core.config import Definition
 from lib.core.records import Request
+from lib.core.schema import DEFAULT_TIMEOUT_S
 from lib.stores.base import UnsafePathError, safe_relpath
 
 DTYPES = {"float16": "float16", "bfloat16": "bfloat16", "float32": "float32"}
 QUANTIZED = {"8bit": "bitsandbytes", "4bit": "bitsandbytes", "GPTQ": "gptqmodel"}
 WEIGHT_TYPES = ("Original", "Delta", "Adapter")
 LOCAL_PREFIX = "local/"
-DEFAULT_TIMEOUT_S = 6 * 3600.0
 
 
 class JobRefused(ValueError):
@@ -61,23 +61,23 @@ class EvaluationConfig:
     @classmethod
     def from_definition(cls, definition: Definition, **overrides: Any) -> EvaluationConfig:
         """Read ``definition.evaluation`` (relative paths against the definition's folder)."""
-        section = dict(definition.evaluation)
+        section = definition.evaluation
         base = definition.path.parent
         config = cls(
             tasks=tasks_of(definition),
-            include_paths=_paths(section.get("tasks_include_path"), base),
-            lm_eval_task_dirs=tuple(str(d) for d in _as_list(section.get("lm_eval_task_dirs"))),
-            allow_local_models=bool(section.get("allow_local_models", False)),
-            local_model_roots=_paths(section.get("local_model_roots"), base),
-            backend=str(section.get("model", "hf")),
-            model_args=dict(section.get("model_args") or {}),
-            batch_size=str(section.get("batch_size", "auto")),
-            max_batch_size=section.get("max_batch_size"),
-            device=section.get("device"),
-            limit=section.get("limit"),
-            log_samples=bool(section.get("log_samples", False)),
-            timeout_s=float(section.get("timeout_s", DEFAULT_TIMEOUT_S)),
-            launcher=tuple(str(a) for a in _as_list(section.get("launcher"))),
+            include_paths=_paths(section.tasks_include_path, base),
+            lm_eval_task_dirs=tuple(section.lm_eval_task_dirs),
+            allow_local_models=section.allow_local_models,
+            local_model_roots=_paths(section.local_model_roots, base),
+            backend=section.model,
+            model_args=dict(section.model_args),
+            batch_size=str(section.batch_size),
+            max_batch_size=section.max_batch_size,
+            device=section.device,
+            limit=section.limit,
+            log_samples=section.log_samples,
+            timeout_s=section.timeout_s,
+            launcher=tuple(section.launcher),
         )
         overrides = {k: v for k, v in overrides.items() if v is not None}
         return replace(config, **overrides) if overrides else config

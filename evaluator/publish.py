@@ -50,7 +50,7 @@ def benchmark_value(bench: Benchmark, results: dict[str, Any]) -> float | None:
 
 def results_url(definition: Definition, results_location: str, path: str, endpoint: str | None = None) -> str:
     """Where the results file can be seen: ``evaluation.publish_results_url`` + path, or the results dataset page."""
-    prefix = str(definition.evaluation.get("publish_results_url") or "")
+    prefix = definition.evaluation.publish_results_url
     if prefix.startswith(("http://", "https://")):
         return f"{prefix.rstrip('/')}/{path}"
     if results_location.startswith("hub:"):
@@ -142,7 +142,6 @@ class EvalResultsPublisher:
 
 def publisher_for(definition: Definition, results_location: str) -> EvalResultsPublisher | None:
     """A publisher when ``evaluation.publish_eval_results`` is true, else None."""
-    section = definition.evaluation
-    if not bool(section.get("publish_eval_results", False)):
+    if not definition.evaluation.publish_eval_results:
         return None
     return EvalResultsPublisher(definition, results_location)

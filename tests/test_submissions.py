@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,14 +65,9 @@ def store(tmp_path):
 @pytest.fixture
 def definition():
     demo = load_definition("demo")
-    return replace(
-        demo,
-        submissions={
-            **demo.submissions,
-            "opt_out": ["optedout"],
-            "max_params_b": {"float16": 1, "float32": 1e-6},
-        },
-        evaluation={**demo.evaluation, "mode": "automatic"},
+    return demo.updated(
+        submissions={"opt_out": ["optedout"], "max_params_b": {"float16": 1, "float32": 1e-6}},
+        evaluation={"mode": "automatic"},
     )
 
 
@@ -206,9 +200,7 @@ def test_form_fields_are_checked(hub, source, definition):
 
 
 def test_rate_limit_per_organisation_with_official_providers_exempt(hub, source, store, definition):
-    limited = replace(
-        definition, submissions={**definition.submissions, "rate_limit": {"count": 2, "days": 7}}
-    )
+    limited = definition.updated(submissions={"rate_limit": {"count": 2, "days": 7}})
     for name in ("one", "two", "three"):
         add_model(hub, f"busy-org/{name}")
         add_model(hub, f"meridian-ai/{name}")  # an official provider in the demo definition
@@ -221,9 +213,7 @@ def test_rate_limit_per_organisation_with_official_providers_exempt(hub, source,
 
 
 def test_requests_older_than_the_window_do_not_count(hub, source, store, definition):
-    limited = replace(
-        definition, submissions={**definition.submissions, "rate_limit": {"count": 1, "days": 7}}
-    )
+    limited = definition.updated(submissions={"rate_limit": {"count": 1, "days": 7}})
     add_model(hub, "slow-org/old")
     add_model(hub, "slow-org/new")
     from datetime import UTC, datetime
@@ -236,7 +226,7 @@ def test_requests_older_than_the_window_do_not_count(hub, source, store, definit
 def test_opt_out_list(hub, source, definition):
     add_model(hub, "optedout/model")
     refused(validate_submission(form("optedout/model"), definition, [], source), "opt_out")
-    free = replace(definition, submissions={**definition.submissions, "opt_out": []})
+    free = definition.updated(submissions={"opt_out": []})
     assert isinstance(validate_submission(form("optedout/model"), free, [], source), dict)
 
 
@@ -379,7 +369,7 @@ def test_license_is_required_unless_the_definition_says_otherwise(hub, source, d
         files={"README.md": CARD.replace("license: apache-2.0", "language: en")},
     )
     refused(validate_submission(form("lic-org/none"), definition, [], source), "license")
-    relaxed = replace(definition, submissions={**definition.submissions, "require_license": False})
+    relaxed = definition.updated(submissions={"require_license": False})
     assert isinstance(validate_submission(form("lic-org/none"), relaxed, [], source), dict)
     add_model(hub, "lic-org/other", card_data={"license": "other", "license_name": "my-license"})
     assert validate_submission(form("lic-org/other"), definition, [], source)["license"] == "my-license"
@@ -433,9 +423,7 @@ def test_rules_apply_in_the_open_llm_leaderboard_order(hub, source, definition):
 )
 def test_evaluation_mode_sets_the_first_status(hub, source, definition, mode, model, status):
     add_model(hub, model)
-    moded = replace(
-        definition, evaluation={**definition.evaluation, "mode": mode, "semi_auto_orgs": ["trusted-org"]}
-    )
+    moded = definition.updated(evaluation={"mode": mode, "semi_auto_orgs": ["trusted-org"]})
     assert validate_submission(form(model), moded, [], source)["status"] == status
 
 
@@ -469,10 +457,7 @@ def local_setup(tmp_path, definition):
     (folder / "tokenizer_config.json").write_text(json.dumps({"chat_template": "{{ m }}"}))
     (folder / "README.md").write_text(CARD)
     (folder / "model.safetensors").write_bytes(safetensors_bytes(WEIGHTS))
-    local = replace(
-        definition,
-        evaluation={**definition.evaluation, "allow_local_models": True, "local_model_roots": [str(root)]},
-    )
+    local = definition.updated(evaluation={"allow_local_models": True, "local_model_roots": [str(root)]})
     return local, root, folder
 
 
@@ -505,7 +490,7 @@ def test_local_folders_refused_outside_roots_or_when_not_allowed(local_setup, st
 
 
 def test_admin_actions(hub, source, store, definition):
-    manual = replace(definition, evaluation={**definition.evaluation, "mode": "manual"})
+    manual = definition.updated(evaluation={"mode": "manual"})
     add_model(hub, "admin-org/model")
     result = submit(form("admin-org/model"), manual, store, source)
     assert result.request["status"] == "APPROVAL"

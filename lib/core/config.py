@@ -2,7 +2,8 @@
 
 It replaces the template's two Python config modules (env and about). ``load_definition`` takes a path
 or the name of a bundled definition (``lib/definitions/<name>.yaml``) and returns a frozen
-``Definition``; every problem in the file raises ``DefinitionError`` with the field that is wrong.
+``Definition``. The file's shape is declared once, in ``lib.core.schema`` (closed: an unknown or mistyped
+field fails at load); every problem raises ``DefinitionError`` naming each wrong field by its path.
 This module reads files only; it never touches the network or Streamlit.
 """
 
@@ -10,19 +11,34 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from lib.core.records import default_higher_is_better
+from lib.core.schema import EVALUATION_MODES, BenchmarkSpec, DefinitionFile, Evaluation, Submissions
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "definitions"
 DEFAULT_DEFINITION = "demo"
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
-EVALUATION_MODES = ("automatic", "manual", "semi-automatic")
+__all__ = [
+    "EVALUATION_MODES",
+    "Benchmark",
+    "Category",
+    "Component",
+    "Definition",
+    "DefinitionError",
+    "bundled_definitions",
+    "format_errors",
+    "load_definition",
+    "parse_baseline",
+    "parse_definition",
+    "resolve_definition_path",
+    "split_metric",
+]
 
 
 class DefinitionError(ValueError):
@@ -96,10 +112,11 @@ class Definition:
     weight_types: tuple[str, ...]
     official_providers: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
-    evaluation: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    submissions: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    evaluation: Evaluation = field(default_factory=Evaluation, compare=False, hash=False)
+    submissions: Submissions = field(default_factory=Submissions, compare=False, hash=False)
     revision_patterns: tuple[str, ...] = ()
     hub_models: tuple[str, ...] = ()
+    hub_mirror: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def benchmark(self, benchmark_id: str) -> Benchmark:
@@ -129,11 +146,30 @@ class Definition:
 
     @property
     def evaluation_mode(self) -> str:
-        return str(self.evaluation.get("mode", "automatic"))
+        return self.evaluation.mode
 
     @property
     def allow_local_models(self) -> bool:
-        return bool(self.evaluation.get("allow_local_models", False))
+        return self.evaluation.allow_local_models
+
+    def updated(self, **sections: dict[str, Any]) -> Definition:
+        """A copy with some fields of the ``evaluation`` or ``submissions`` sections changed, validated as
+        the file would be (``definition.updated(evaluation={"mode": "manual"})``)."""
+        changed: dict[str, Any] = {}
+        for name, fields in sections.items():
+            current = getattr(self, name)
+            if name not in ("evaluation", "submissions"):
+                raise TypeError(f"only evaluation and submissions can be updated, not {name!r}")
+            try:
+                changed[name] = type(current).model_validate({**current.model_dump(), **fields})
+            except ValidationError as exc:
+                raise DefinitionError(format_errors(exc, f"{self.path}: {name}")) from None
+        return replace(self, **changed)
+
+    def relative_path(self, value: str) -> Path:
+        """A folder the file names, resolved against the file's own folder (``~`` expanded)."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.path.parent / path).resolve()
 
 
 def bundled_definitions() -> list[str]:
@@ -168,59 +204,87 @@ def load_definition(name_or_path: str | os.PathLike[str] | None = None) -> Defin
 
 
 def parse_definition(data: dict[str, Any], path: Path) -> Definition:
-    """Validate the mapping read from ``path``."""
-    where = str(path)
-    benchmarks = data.get("benchmarks")
-    if not isinstance(benchmarks, list) or not benchmarks:
-        raise DefinitionError(f"{where}: 'benchmarks' must be a non-empty list")
-    parsed = tuple(_benchmark(b, f"{where}: benchmarks[{i}]") for i, b in enumerate(benchmarks))
-    ids = [b.id for b in parsed]
-    if len(set(ids)) != len(ids):
-        raise DefinitionError(f"{where}: benchmark ids must be unique, got {ids}")
-    stores = _mapping(data.get("stores", {}), f"{where}: stores")
-    categories = tuple(
-        Category(
-            id=str(_required(c, "id", f"{where}: categories[{i}]")),
-            symbol=str(c.get("symbol", "")),
-            name=str(c.get("name", c.get("id"))),
-            description=str(c.get("description", "")),
-        )
-        for i, c in enumerate(_list_of_mappings(data.get("categories", []), f"{where}: categories"))
-    )
-    checkpoints = _mapping(data.get("checkpoints", {}) or {}, f"{where}: checkpoints")
-    patterns = tuple(str(p) for p in checkpoints.get("revision_patterns", []) or [])
-    for pattern in patterns:
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise DefinitionError(f"{where}: checkpoints.revision_patterns: {pattern!r}: {exc}") from exc
-        if "step" not in compiled.groupindex:
-            raise DefinitionError(f"{where}: revision pattern {pattern!r} needs a named group 'step'")
-    evaluation = _mapping(data.get("evaluation", {}) or {}, f"{where}: evaluation")
-    mode = str(evaluation.get("mode", "automatic"))
-    if mode not in EVALUATION_MODES:
-        raise DefinitionError(f"{where}: evaluation.mode must be one of {EVALUATION_MODES}, got {mode!r}")
-    hub = _mapping(data.get("hub", {}) or {}, f"{where}: hub")
+    """Validate the mapping read from ``path`` against the schema (``lib.core.schema``)."""
+    try:
+        spec = DefinitionFile.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(format_errors(exc, str(path))) from None
+    return _from_spec(spec, data, path)
+
+
+def format_errors(exc: ValidationError, where: str, limit: int = 8) -> str:
+    """One line per problem: the field's path (``evaluation.allow_local_model``), what is wrong, and what
+    was given (shortened: a value is never shown unbounded)."""
+    lines = []
+    for error in exc.errors(include_url=False)[:limit]:
+        field_path = _dotted(error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        given = ""
+        if error["type"] not in ("unknown_field", "missing", "value_error", "fraction") and not isinstance(
+            error.get("input"), (dict, list)
+        ):
+            given = f" (got {_short(error.get('input'))})"
+        lines.append(f"{field_path or '(top level)'}: {message}{given}")
+    more = exc.error_count() - limit
+    if more > 0:
+        lines.append(f"... and {more} more")
+    joined = "\n  ".join(lines)
+    return f"{where}: the definition file has {exc.error_count()} problem(s):\n  {joined}"
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "constrained-", "lax-", "strict-")) or part in (
+            "int",
+            "str",
+            "float",
+            "list[str]",
+        ):
+            continue  # pydantic's name for one branch of a union, not a field
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _from_spec(spec: DefinitionFile, data: dict[str, Any], path: Path) -> Definition:
     return Definition(
         name=path.stem,
         path=path,
-        title=str(data.get("title", "Leaderboard")),
-        short_title=str(data.get("short_title", data.get("title", "Leaderboard"))),
-        introduction=str(data.get("introduction", "")),
-        how_benchmarks_run=str(data.get("how_benchmarks_run", "")),
-        citation=str(data.get("citation", "")),
-        requests_store=_store_location(stores.get("requests", "requests"), path),
-        results_store=_store_location(stores.get("results", "results"), path),
-        benchmarks=parsed,
-        categories=categories,
-        precisions=tuple(str(p) for p in data.get("precisions", ["float16", "bfloat16", "float32"])),
-        weight_types=tuple(str(w) for w in data.get("weight_types", ["Original", "Delta", "Adapter"])),
-        official_providers=tuple(str(o) for o in data.get("official_providers", []) or []),
-        admins=tuple(str(a) for a in data.get("admins", []) or []),
-        evaluation=dict(evaluation),
-        submissions=dict(_mapping(data.get("submissions", {}) or {}, f"{where}: submissions")),
-        revision_patterns=patterns,
-        hub_models=tuple(str(m) for m in hub.get("models", []) or []),
+        title=spec.title,
+        short_title=spec.short_title if spec.short_title is not None else spec.title,
+        introduction=spec.introduction,
+        how_benchmarks_run=spec.how_benchmarks_run,
+        citation=spec.citation,
+        requests_store=_store_location(spec.stores.requests, path),
+        results_store=_store_location(spec.stores.results, path),
+        benchmarks=tuple(_benchmark(b) for b in spec.benchmarks),
+        categories=tuple(
+            Category(
+                id=c.id,
+                symbol=c.symbol,
+                name=c.name if c.name is not None else c.id,
+                description=c.description,
+            )
+            for c in spec.categories
+        ),
+        precisions=tuple(spec.precisions),
+        weight_types=tuple(spec.weight_types),
+        official_providers=tuple(spec.official_providers),
+        admins=tuple(spec.admins),
+        evaluation=spec.evaluation,
+        submissions=spec.submissions,
+        revision_patterns=tuple(spec.checkpoints.revision_patterns),
+        hub_models=tuple(spec.hub.models),
+        hub_mirror=spec.hub.mirror,
         raw=data,
     )
 
@@ -230,9 +294,9 @@ def parse_baseline(value: Any, where: str) -> float:
     try:
         number = float(Fraction(str(value).strip())) if isinstance(value, str) else float(value)
     except (TypeError, ValueError, ZeroDivisionError) as exc:
-        raise DefinitionError(f"{where}: baseline {value!r} is not a number or fraction") from exc
+        raise DefinitionError(f"{where}: baseline {_short(value)} is not a number or fraction") from exc
     if not 0 <= number < 1:
-        raise DefinitionError(f"{where}: baseline {value!r} must be in [0, 1)")
+        raise DefinitionError(f"{where}: baseline {_short(value)} must be in [0, 1)")
     return number
 
 
@@ -242,62 +306,48 @@ def split_metric(metric: str) -> tuple[str, str | None]:
     return name.strip(), (filt.strip() or None)
 
 
-def _benchmark(data: Any, where: str) -> Benchmark:
-    data = _mapping(data, where)
-    bench_id = str(_required(data, "id", where))
-    if not _ID_RE.match(bench_id):
-        raise DefinitionError(f"{where}: id {bench_id!r} must be lowercase letters, digits and '_'")
-    task = str(data.get("task", "")).strip()
-    metric_text = str(data.get("metric", "")).strip()
-    shots = _optional_int(data.get("num_fewshot"), f"{where}: num_fewshot")
-    subtasks = data.get("subtasks")
+def _benchmark(spec: BenchmarkSpec) -> Benchmark:
+    task = spec.task.strip()
+    metric_text = spec.metric.strip()
     components: list[Component] = []
-    if subtasks:
-        for i, sub in enumerate(_list_of_mappings(subtasks, f"{where}: subtasks")):
-            sub_where = f"{where}: subtasks[{i}]"
-            sub_metric = str(sub.get("metric") or metric_text)
-            if not sub_metric:
-                raise DefinitionError(f"{sub_where}: needs a metric (or one on the benchmark)")
-            name, filt = split_metric(sub_metric)
+    if spec.subtasks:
+        for sub in spec.subtasks:
+            name, filt = split_metric(sub.metric or metric_text)
+            hib = sub.higher_is_better if sub.higher_is_better is not None else spec.higher_is_better
             components.append(
                 Component(
-                    task=str(_required(sub, "task", sub_where)),
+                    task=sub.task,
                     metric=name,
                     filter=filt,
-                    baseline=parse_baseline(sub.get("baseline", data.get("baseline", 0)), sub_where),
-                    num_fewshot=_optional_int(sub.get("num_fewshot", shots), f"{sub_where}: num_fewshot"),
-                    higher_is_better=bool(sub.get("higher_is_better", data.get("higher_is_better", True))),
+                    baseline=sub.baseline if sub.baseline is not None else spec.baseline,
+                    num_fewshot=sub.num_fewshot if sub.num_fewshot is not None else spec.num_fewshot,
+                    higher_is_better=hib if hib is not None else True,
                 )
             )
     else:
-        if not task or not metric_text:
-            raise DefinitionError(f"{where}: a benchmark without subtasks needs 'task' and 'metric'")
         name, filt = split_metric(metric_text)
-        hib = data.get("higher_is_better")
+        hib = spec.higher_is_better
         components.append(
             Component(
                 task=task,
                 metric=name,
                 filter=filt,
-                baseline=parse_baseline(data.get("baseline", 0), where),
-                num_fewshot=shots,
-                higher_is_better=bool(hib) if hib is not None else default_higher_is_better(name),
+                baseline=spec.baseline,
+                num_fewshot=spec.num_fewshot,
+                higher_is_better=hib if hib is not None else default_higher_is_better(name),
             )
         )
-    directions = {c.higher_is_better for c in components}
-    if len(directions) != 1:
-        raise DefinitionError(f"{where}: all subtasks of a benchmark must share one direction")
     return Benchmark(
-        id=bench_id,
-        name=str(data.get("name", bench_id)),
+        id=spec.id,
+        name=spec.name if spec.name is not None else spec.id,
         task=task or components[0].task,
         metric=metric_text or components[0].metric,
         components=tuple(components),
-        higher_is_better=directions.pop(),
-        num_fewshot=shots,
-        description=str(data.get("description", "")),
-        hub_benchmark=str(data.get("hub_benchmark", "")),
-        hub_task=str(data.get("hub_task", "")),
+        higher_is_better=components[0].higher_is_better,
+        num_fewshot=spec.num_fewshot,
+        description=spec.description,
+        hub_benchmark=spec.hub_benchmark,
+        hub_task=spec.hub_task,
     )
 
 
@@ -309,29 +359,3 @@ def _store_location(value: Any, definition_path: Path) -> str:
     if not candidate.is_absolute():
         candidate = (definition_path.parent / candidate).resolve()
     return str(candidate)
-
-
-def _mapping(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise DefinitionError(f"{where}: expected a mapping, got {type(value).__name__}")
-    return value
-
-
-def _list_of_mappings(value: Any, where: str) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
-        raise DefinitionError(f"{where}: expected a list, got {type(value).__name__}")
-    return [_mapping(item, f"{where}[{i}]") for i, item in enumerate(value)]
-
-
-def _required(data: dict[str, Any], key: str, where: str) -> Any:
-    if data.get(key) in (None, ""):
-        raise DefinitionError(f"{where}: missing required field '{key}'")
-    return data[key]
-
-
-def _optional_int(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DefinitionError(f"{where}: expected a non-negative integer, got {value!r}")
-    return value

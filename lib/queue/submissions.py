@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 
 MAX_MODEL_ID_LENGTH = 96 * 2 + 1  # the Hub allows 96 characters per namespace and per name
 MAX_REVISION_LENGTH = 255
-DEFAULT_MIN_CARD_CHARS = 200
 _HUB_PART = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
 _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+=@-]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -188,8 +187,8 @@ def check_form_fields(check: Check) -> Refusal | None:
 
 def check_rate_limit(check: Check) -> Refusal | None:
     """At most ``rate_limit.count`` submissions per organisation in ``rate_limit.days``; official providers exempt."""
-    limit = check.definition.submissions.get("rate_limit") or {}
-    count, days = int(limit.get("count") or 0), float(limit.get("days") or 0)
+    limit = check.definition.submissions.rate_limit
+    count, days = limit.count, limit.days
     if count <= 0 or days <= 0:
         return None
     org = submitter_org(check)
@@ -213,7 +212,7 @@ def check_rate_limit(check: Check) -> Refusal | None:
 
 def check_opt_out(check: Check) -> Refusal | None:
     """Organisations and models on the definition's opt-out list are never evaluated."""
-    opted = {str(o).strip().lower() for o in check.definition.submissions.get("opt_out") or []}
+    opted = {o.strip().lower() for o in check.definition.submissions.opt_out}
     model = check.form.model.strip().lower()
     if model in opted or model.split("/", 1)[0] in opted:
         return Refusal(
@@ -271,7 +270,7 @@ def check_params(check: Check) -> Refusal | None:
             "safetensors and submit again.",
         )
     check.params = float(f"{count / 1e9:.4g}")
-    caps = check.definition.submissions.get("max_params_b") or {}
+    caps = check.definition.submissions.max_params_b
     cap = caps.get(check.form.precision)
     if cap is not None and count / 1e9 > float(cap):
         return Refusal(
@@ -311,9 +310,7 @@ def check_no_remote_code(check: Check) -> Refusal | None:
         architectures = [architectures]
     if not architectures:
         return Refusal("remote_code", f"{target.model}'s config.json names no architectures.")
-    known = known_architectures() | {
-        str(a) for a in check.definition.submissions.get("known_architectures") or []
-    }
+    known = known_architectures() | set(check.definition.submissions.known_architectures)
     unknown = [a for a in architectures if known and str(a) not in known]
     if unknown:
         return Refusal(
@@ -327,7 +324,7 @@ def check_no_remote_code(check: Check) -> Refusal | None:
 def check_license(check: Check) -> Refusal | None:
     """The model card declares a license."""
     assert check.model is not None
-    if not _requires(check, "require_license"):
+    if not check.definition.submissions.require_license:
         return None
     if not check.model.license:
         return Refusal(
@@ -340,7 +337,7 @@ def check_license(check: Check) -> Refusal | None:
 def check_model_card(check: Check) -> Refusal | None:
     """The model card has some substance (at least ``min_card_chars`` characters of text)."""
     assert check.model is not None
-    minimum = int(check.definition.submissions.get("min_card_chars", DEFAULT_MIN_CARD_CHARS) or 0)
+    minimum = check.definition.submissions.min_card_chars
     if minimum <= 0:
         return None
     try:
@@ -536,9 +533,7 @@ def initial_status(definition: Definition, model: str) -> Status:
         return Status.APPROVAL
     if mode == "semi-automatic":
         org = model.split("/", 1)[0]
-        trusted = set(definition.official_providers) | {
-            str(o) for o in definition.evaluation.get("semi_auto_orgs") or []
-        }
+        trusted = set(definition.official_providers) | set(definition.evaluation.semi_auto_orgs)
         return Status.PENDING if org in trusted else Status.APPROVAL
     return Status.PENDING
 
@@ -663,10 +658,6 @@ def _parse_time(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _requires(check: Check, key: str) -> bool:
-    return bool(check.definition.submissions.get(key, True))
-
-
 def _source(check: Check, local: bool | None = None) -> ModelSource:
     if local if local is not None else check.is_local:
         return LocalModelSource(tuple(_local_roots(check.definition)))
@@ -678,11 +669,7 @@ def _source(check: Check, local: bool | None = None) -> ModelSource:
 
 
 def _local_roots(definition: Definition) -> list[str]:
-    roots = definition.evaluation.get("local_model_roots") or []
-    if isinstance(roots, str):
-        roots = [roots]
-    base = definition.path.parent
-    return [str(p if (p := Path(str(r)).expanduser()).is_absolute() else (base / p).resolve()) for r in roots]
+    return [str(definition.relative_path(root)) for root in definition.evaluation.local_model_roots]
 
 
 def _store_exists(store: FileStore) -> bool:

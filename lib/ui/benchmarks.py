@@ -44,12 +44,8 @@ _LINKS = {
 
 def mirror_folder(definition: Definition) -> Path | None:
     """The local Hub mirror the definition (or ``$LEADERBOARD_HUB_MIRROR``) names, or None."""
-    hub = definition.raw.get("hub") or {}
-    text = os.environ.get("LEADERBOARD_HUB_MIRROR") or (hub.get("mirror") if isinstance(hub, dict) else None)
-    if not text:
-        return None
-    path = Path(str(text)).expanduser()
-    return path if path.is_absolute() else (definition.path.parent / path).resolve()
+    text = os.environ.get("LEADERBOARD_HUB_MIRROR") or definition.hub_mirror
+    return definition.relative_path(text) if text else None
 
 
 @st.cache_data(ttl=REFRESH_TTL_S, show_spinner="Reading self-reported results from the Hub…")

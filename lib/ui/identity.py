@@ -59,7 +59,7 @@ def current_identity(definition: Definition) -> Identity:
     """Who is submitting now, according to the deployment's settings."""
     section = auth_section()
     if section is None:
-        name = str(definition.submissions.get("anonymous_sender") or "").strip()
+        name = str(definition.submissions.anonymous_sender).strip()
         return Identity(
             name, auth_configured=False, logged_in=False, is_admin=bool(name) and name in definition.admins
         )
