@@ -20,9 +20,13 @@ PAGE_FILE = DOCS / "definition.md"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("schema", help="print the definition file's JSON Schema, or refresh the docs from it")
+    parser = sub.add_parser(
+        "schema", help="print the definition file's JSON Schema, or refresh the docs from it"
+    )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--write", action="store_true", help="rewrite docs/definition.schema.json and definition.md")
+    group.add_argument(
+        "--write", action="store_true", help="rewrite docs/definition.schema.json and definition.md"
+    )
     group.add_argument("--check", action="store_true", help="exit 1 when those files are out of date")
     parser.set_defaults(func=run)
 

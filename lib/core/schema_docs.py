@@ -99,10 +99,17 @@ def _one_type(node: dict[str, Any], defs: dict[str, Any]) -> str:
     if kind == "object":
         values = node.get("additionalProperties")
         return f"mapping of name to {_one_type(values, defs)}" if isinstance(values, dict) else "mapping"
-    text = {"string": "text", "integer": "integer", "number": "number", "boolean": "bool"}.get(str(kind), "any")
+    text = {"string": "text", "integer": "integer", "number": "number", "boolean": "bool"}.get(
+        str(kind), "any"
+    )
     bounds = [
         f"{sign} {node[key]}"
-        for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"), ("exclusiveMaximum", "<"), ("maximum", "<="))
+        for key, sign in (
+            ("minimum", ">="),
+            ("exclusiveMinimum", ">"),
+            ("exclusiveMaximum", "<"),
+            ("maximum", "<="),
+        )
         if key in node
     ]
     if "pattern" in node:
@@ -120,7 +127,9 @@ def reference_markdown(schema: dict[str, Any]) -> str:
     """The generated part of docs/definition.md: one table per top-level section."""
     fields = list(schema_fields(schema))
     out: list[str] = []
-    sections = [""] + [f.path.removesuffix("[]") for f in fields if "." not in f.path and _has_children(f, fields)]
+    sections = [""] + [
+        f.path.removesuffix("[]") for f in fields if "." not in f.path and _has_children(f, fields)
+    ]
     for section in sections:
         rows = [f for f in fields if f.section == section and (section or not _has_children(f, fields))]
         if section:
