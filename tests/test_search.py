@@ -254,3 +254,62 @@ def test_user_patterns_do_not_spill_warnings_into_the_log(frame):
         warnings.simplefilter("error")
         assert models(frame, "@precision:^float(16|32)$") == {"acme/meridian-chat-7b", "tiny/gpt2:q4"}
         assert models(frame, "@license:[[m]it") == {"meridian/Meridian-7B", "tiny/gpt2:q4"}
+
+
+# --------------------------------------------------------------------------- patterns never backtrack
+CATASTROPHIC = ["(a+)+$", "(a|a)*$", "(a|aa)+$", "(.*a){20}$", "^(a+)+b", "(x+x+)+y", "(\\w+\\s?)+$"]
+
+
+@pytest.fixture()
+def no_backtracking_engine(monkeypatch):
+    """Python's ``re`` (the backtracking engine) fails the test if it sees a user pattern."""
+    import re
+
+    original = re._compile  # every re function (compile, search, pandas' str.contains) goes through it
+
+    def guarded(pattern, flags):
+        if isinstance(pattern, str) and pattern in CATASTROPHIC:
+            raise AssertionError(f"user pattern {pattern!r} reached Python's re")
+        return original(pattern, flags)
+
+    monkeypatch.setattr(re, "_compile", guarded)
+
+
+@pytest.mark.parametrize("pattern", CATASTROPHIC)
+def test_catastrophic_patterns_run_on_the_linear_engine(pattern, no_backtracking_engine):
+    import signal
+
+    name = "a" * 90 + "!"  # 91 characters: a backtracking engine would need about 2^90 steps
+    frame = pd.DataFrame({"model": [name, "org/aaaa", None], "license": ["mit", "mit", "mit"]})
+
+    def too_slow(*_):
+        raise AssertionError(f"{pattern!r} against a 90-character name did not return within 20 s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(20)  # generous: RE2 answers in well under a millisecond here
+    try:
+        result = search_mask(frame, pattern, FIELDS, DEFAULT_COLUMNS)
+        fielded = search_mask(frame, f"@license:{pattern}", FIELDS, DEFAULT_COLUMNS)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.mask.dtype == bool and len(result.mask) == 3
+    assert fielded.mask.dtype == bool and not fielded.notices
+
+
+def test_the_regex_bomb_still_matches_what_it_means():
+    frame = pd.DataFrame({"model": ["a" * 90, "a" * 90 + "!", "b"]})
+    assert search_mask(frame, "(a+)+$", {"model": "model"}, ("model",)).mask.tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("pattern", ["(?=a)b", "(a)\\1", "a{1000}{1000}", "((a{100}){100}){100}", "(?<!x)y"])
+def test_what_re2_refuses_is_searched_as_text_with_a_notice(frame, pattern):
+    result = search_mask(frame, pattern, FIELDS, DEFAULT_COLUMNS)
+    assert not result.mask.any()
+    assert len(result.notices) == 1 and "searched it as plain text" in result.notices[0]
+    assert len(result.notices[0]) < 400
+
+
+def test_an_enormous_query_is_cut_with_a_notice(frame):
+    result = search_mask(frame, "meridian " + "x" * 100_000, FIELDS, DEFAULT_COLUMNS)
+    assert any("longer than" in n for n in result.notices)

@@ -14,22 +14,24 @@ summary):
   - a leading ``-`` negates a term (``-@type:merge``, ``-gguf``); quote a value to search a leading dash.
 
 * Values may be quoted (``"..."``) to hold spaces or ``;``. Matching is case-insensitive substring, unless
-  the value contains regular-expression metacharacters, in which case it is a case-insensitive
-  ``re.search``; an invalid expression is searched as plain text and a notice says so.
+  the value contains regular-expression metacharacters, in which case it is a case-insensitive RE2 search.
+  RE2 (through ``pyarrow.compute``) runs in time linear in the text, so no pattern (``(a+)+$``) can stall
+  the server; what RE2 refuses (look-arounds, back-references, an invalid or oversized expression) is
+  searched as plain text and a notice says so.
 
-This module is pure: no Streamlit, no I/O, no ``eval``. Expressions are compiled with ``re`` only (pandas is
-asked for its Python-``re`` path by passing flags). It never raises on user input: problems become notices.
+This module is pure: no Streamlit, no I/O, no ``eval``. A user's pattern never reaches Python's ``re`` or any
+other backtracking engine. It never raises on user input: problems become notices.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Field names recognised by ``parse_query`` when the caller gives none (the leaderboard's usual columns).
 DEFAULT_FIELD_NAMES: tuple[str, ...] = (
@@ -50,6 +52,8 @@ DEFAULT_FIELD_NAMES: tuple[str, ...] = (
 _REGEX_META = re.compile(r"[\^$*+?\[\](){}|\\]")
 _GENERIC_FIELD = re.compile(r"([^\s:;\"]+)\s*:")
 _SPACE = re.compile(r"\s+")
+# The longest search text considered; the rest is cut with a notice (a URL can carry megabytes).
+MAX_QUERY_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -216,8 +220,13 @@ def search_mask(
     input.
     """
     resolved = {normalize_field_name(name): column for name, column in fields.items()}
-    query = parse_query(text, resolved.keys())
+    cut = len(text) > MAX_QUERY_CHARS
+    query = parse_query(text[:MAX_QUERY_CHARS], resolved.keys())
     matcher = _Matcher(frame, resolved, default_columns)
+    if cut:
+        matcher.notices.append(
+            f"The search is longer than {MAX_QUERY_CHARS} characters; the rest was ignored."
+        )
     mask: pd.Series | None = None
     for alternative in query.alternatives:
         part = matcher.alternative_mask(alternative)
@@ -228,17 +237,13 @@ def search_mask(
     return SearchResult(mask=mask, notices=tuple(dict.fromkeys(matcher.notices)))
 
 
-@contextlib.contextmanager
-def _quiet_regex_warnings() -> Iterator[None]:
-    """Silence warnings about the user's own pattern, which only clutter the server log.
-
-    ``re`` warns about future set syntax (``[[``, ``--``) and pandas suggests ``str.extract`` whenever a
-    pattern has groups, though ``(16|32)`` is a group only for alternation.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=FutureWarning, message="Possible ")
-        warnings.filterwarnings("ignore", category=UserWarning, message="This pattern is interpreted")
-        yield
+def re2_error(pattern: str) -> str | None:
+    """Why RE2 refuses ``pattern`` (look-around, back-reference, syntax, size), or None when it accepts it."""
+    try:
+        pc.match_substring_regex(pa.array([""], pa.string()), pattern, ignore_case=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        return str(error).removeprefix("Invalid regular expression: ")
+    return None
 
 
 class _Matcher:
@@ -249,7 +254,7 @@ class _Matcher:
         self.fields = fields
         self.default_columns = tuple(c for c in default_columns if c in frame.columns)
         self.notices: list[str] = []
-        self._texts: dict[str, pd.Series] = {}
+        self._texts: dict[str, pa.Array] = {}
 
     def alternative_mask(self, alternative: Alternative) -> pd.Series | None:
         """AND of the alternative's usable terms, or ``None`` when none of them could be applied."""
@@ -293,12 +298,11 @@ class _Matcher:
     def _pattern(self, value: str) -> tuple[str, bool]:
         if not _REGEX_META.search(value):
             return value, False
-        try:
-            with _quiet_regex_warnings():
-                re.compile(value, re.IGNORECASE)
-        except re.error as error:
+        error = re2_error(value)
+        if error is not None:
             self.notices.append(
-                f"'{value}' is not a valid regular expression ({error}); searched it as plain text."
+                f"'{value[:80]}' is not a valid regular expression ({error[:120]}); searched it as plain text. "
+                "Look-arounds and back-references are not supported."
             )
             return value, False
         return value, True
@@ -306,20 +310,19 @@ class _Matcher:
     def _contains(self, column: str, pattern: str, regex: bool) -> pd.Series:
         values = self._text(column)
         if regex:
-            # Passing flags makes pandas use Python's ``re`` rather than pyarrow's RE2, so the syntax is
-            # exactly the one validated above.
-            with _quiet_regex_warnings():
-                found = values.str.contains(pattern, flags=re.IGNORECASE, regex=True, na=False)
+            found = pc.match_substring_regex(values, pattern, ignore_case=True)
         else:
-            found = values.str.contains(pattern, case=False, regex=False, na=False)
-        return found.astype(bool)
+            found = pc.match_substring(values, pattern, ignore_case=True)
+        mask = found.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+        return pd.Series(mask, index=self.frame.index, dtype=bool)
 
-    def _text(self, column: str) -> pd.Series:
+    def _text(self, column: str) -> pa.Array:
         cached = self._texts.get(column)
         if cached is None:
             # The nullable string dtype keeps missing values missing (they never match) instead of turning
             # them into the text "nan", and stringifies numbers and booleans.
-            cached = self.frame[column].astype("string")
+            strings = self.frame[column].astype("string")
+            cached = pa.array(strings.to_numpy(dtype=object, na_value=None), type=pa.large_string())
             self._texts[column] = cached
         return cached
 
@@ -334,6 +337,7 @@ def describe_syntax() -> str:
         "`@license:mit @precision:bfloat16 @type:chat`. "
         "The older `Field Name: value` spelling works too: `Hub License: mit`.\n"
         '- Quote values that contain spaces: `@license:"apache 2.0"`, `"meta llama"`.\n'
-        "- Values with `^ $ * + ? [ ] ( ) { } | \\` are regular expressions: `^meridian`, `7b|8b`.\n"
+        "- Values with `^ $ * + ? [ ] ( ) { } | \\` are regular expressions (RE2 syntax, without "
+        "look-arounds or back-references): `^meridian`, `7b|8b`.\n"
         '- A leading `-` excludes: `-@type:merge`, `-gguf`. Quote a value to search a leading dash: `"-7b"`.\n'
     )
