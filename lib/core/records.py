@@ -72,7 +72,10 @@ def as_float(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond a float's range (10**400)
+            return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -81,7 +84,7 @@ def as_float(value: Any) -> float | None:
     else:
         try:
             number = float(value)  # numpy scalars
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
     return number if math.isfinite(number) else None
 

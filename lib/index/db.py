@@ -23,8 +23,9 @@ import pyarrow as pa
 
 from lib.core.config import Definition
 from lib.core.records import IngestProblem, Request
+from lib.ingest import MAX_FILE_BYTES
 from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
-from lib.ingest.tables import ParsedBatch, parse_batch
+from lib.ingest.tables import ParsedBatch, parse_batch, reason
 from lib.queue.requests import parse_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
@@ -125,9 +126,12 @@ class Index:
             return stats
 
     def _list(self, store: FileStore, name: str) -> list[FileInfo] | None:
-        """The store's JSON files; None (and an error row) when it cannot be read, [] when not created yet."""
+        """The store's JSON files; None (and an error row) when it cannot be read, [] when not created yet.
+
+        Entries named ``*.json`` that are no readable file (a folder, a dangling link...) are listed
+        too, with their problem, so that the report names them."""
         try:
-            return store.list_files((".json",))
+            return store.list_files((".json",), irregular=True)
         except StoreMissingError as exc:
             self.store_notes.append(f"{name} store: {exc}")
             return []
@@ -141,6 +145,12 @@ class Index:
             return
         stats.listed = len(files)
         current = {f.path: f.version for f in files}
+        unreadable = {f.path: f.problem for f in files if f.problem}
+        for f in files:
+            if not f.problem and f.size > MAX_FILE_BYTES:
+                unreadable[f.path] = (
+                    f"file is {f.size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MiB limit for a results file"
+                )
         changed = [f.path for f in files if self._versions.get(f.path) != f.version]
         removed = [p for p in self._versions if p not in current]
         stale = removed + [p for p in changed if p in self._versions]
@@ -150,20 +160,39 @@ class Index:
             self._versions.pop(path, None)
             self._problems.pop(("results", path), None)
         stats.removed = len(removed)
+        read: dict[str, str] = {}  # path -> version, recorded once the rows are in the index
+        problems: dict[str, list[IngestProblem]] = {}
+        for path in changed:
+            if path in unreadable:
+                read[path] = current[path]
+                problems[path] = [IngestProblem(path, unreadable[path])]
         tables: list[tuple[pa.Table, pa.Table]] = []
-        for batch in self._parse(changed, progress):
+        for batch in self._parse([p for p in changed if p not in unreadable], progress):
             for path in batch.read:
-                self._problems.pop(("results", path), None)
-                self._versions[path] = current[path]
-            for path, level, reason in batch.problems:
-                self._problems.setdefault(("results", path), []).append(IngestProblem(path, reason, level))
+                read[path] = current[path]
+            for path, level, why in batch.problems:
+                problems.setdefault(path, []).append(IngestProblem(path, why, level))
             stats.failed += batch.failed
             if batch.evaluations.num_rows:
                 tables.append((batch.evaluations, batch.scores))
+        stats.failed += sum(1 for p in changed if p in unreadable)
         if tables:
-            self._insert_tables(
-                pa.concat_tables([t[0] for t in tables]), pa.concat_tables([t[1] for t in tables])
-            )
+            try:
+                self._insert_tables(
+                    pa.concat_tables([t[0] for t in tables]), pa.concat_tables([t[1] for t in tables])
+                )
+            except Exception as exc:  # noqa: BLE001 - keep the page up; the files are read again next time
+                log.exception("index insert failed")
+                self.store_errors.append(
+                    f"results store: {len(read)} changed files could not be added to the index "
+                    f"({type(exc).__name__}: {str(exc)[:200]}); they are read again at the next refresh"
+                )
+                return
+        for path, version in read.items():  # a version is known only once its file was read and stored
+            self._problems.pop(("results", path), None)
+            self._versions[path] = version
+        for path, rows in problems.items():
+            self._problems[("results", path)] = rows
         stats.parsed = len(changed)
 
     def _parse(self, paths: list[str], progress: Progress | None) -> Iterator[ParsedBatch]:
@@ -180,8 +209,16 @@ class Index:
 
         workers = worker_count() if self.parallel else 1
         if workers > 1 and total >= PARALLEL_MIN_FILES and isinstance(self.results, LocalFileStore):
-            yield from parse_in_workers(self.results.location, paths, workers, patterns, report)
-            return
+            seen: set[str] = set()
+            try:
+                for batch in parse_in_workers(self.results.location, paths, workers, patterns, report):
+                    seen.update(batch.read, batch.vanished)
+                    yield batch
+                return
+            except OSError as exc:  # no worker could be started (no processes or memory left)
+                log.warning("ingest workers failed (%s); parsing in this process", exc)
+                paths = [p for p in paths if p not in seen]
+                total = len(paths)
         for start in range(0, total, 500):
             yield parse_batch(self.results.read_bytes, paths[start : start + 500], patterns)
             report(min(start + 500, total))
@@ -204,14 +241,21 @@ class Index:
             self._request_versions[info.path] = info.version
             self._problems.pop(("requests", info.path), None)
             self._requests.pop(info.path, None)
+            if info.problem or info.size > MAX_FILE_BYTES:
+                why = info.problem or f"file is {info.size / 1e6:.0f} MB, too large for a request"
+                self._problems[("requests", info.path)] = [IngestProblem(info.path, f"request file: {why}")]
+                continue
             try:
                 self._requests[info.path] = parse_request(
                     info.path, json.loads(self.requests.read_bytes(info.path))
                 )
             except FileNotFoundError:
                 self._request_versions.pop(info.path, None)
-            except (ValueError, UnicodeDecodeError, OSError) as exc:
-                self._problems[("requests", info.path)] = [IngestProblem(info.path, f"request file: {exc}")]
+            except Exception as exc:  # noqa: BLE001 - any failure is this file's report row
+                text = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                self._problems[("requests", info.path)] = [
+                    IngestProblem(info.path, reason(f"request file: {text}"))
+                ]
         stats.requests = len(self._requests)
         stats.requests_changed = dirty
         if dirty:
@@ -243,32 +287,31 @@ class Index:
                 self.con.unregister("new_scores")
 
     def _replace_requests(self) -> None:
-        cols: dict[str, list[Any]] = {c: [] for c in _REQUEST_COLUMNS}
+        rows: dict[str, tuple[Any, ...]] = {}
         for r in self._requests.values():
             raw = r.raw
-            row = (
+            rows[r.path] = (
                 r.path, r.model, r.revision, r.precision, r.weight_type, r.status.value, r.submitted_time,
                 r.base_model, r.model_type, r.private, r.params, r.license, r.likes,
                 r.architectures[0] if r.architectures else "", r.use_chat_template, r.sender, r.error,
                 r.flagged, bool(raw.get("merged", False)), bool(raw.get("moe", False)),
                 raw.get("on_hub") is not False, r.training, r.step, r.tokens,
             )  # fmt: skip
-            for column, value in zip(_REQUEST_COLUMNS, row, strict=True):
-                cols[column].append(value)
-        table = _arrow(
-            cols,
-            {
-                "private": pa.bool_(),
-                "params": pa.float64(),
-                "likes": pa.int64(),
-                "use_chat_template": pa.bool_(),
-                "merged": pa.bool_(),
-                "moe": pa.bool_(),
-                "on_hub": pa.bool_(),
-                "step": pa.int64(),
-                "tokens": pa.float64(),
-            },
-        )
+        try:
+            table = _request_table(list(rows.values()))
+        except Exception:  # noqa: BLE001 - find the request that cannot be stored; the others load
+            good = []
+            for path, row in rows.items():
+                try:
+                    _request_table([row])
+                except Exception as exc:  # noqa: BLE001
+                    self._requests.pop(path, None)
+                    self._problems[("requests", path)] = [
+                        IngestProblem(path, reason(f"request file: a value cannot be stored: {exc}"))
+                    ]
+                else:
+                    good.append(row)
+            table = _request_table(good)
         self.con.register("new_requests", table)
         try:
             self.con.execute("DELETE FROM requests")
@@ -339,6 +382,24 @@ def build_index(
 
 def _as_store(value: FileStore | str) -> FileStore:
     return open_store(value) if isinstance(value, str) else value
+
+
+def _request_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in _REQUEST_COLUMNS]
+    return _arrow(
+        {name: list(values) for name, values in zip(_REQUEST_COLUMNS, columns, strict=True)},
+        {
+            "private": pa.bool_(),
+            "params": pa.float64(),
+            "likes": pa.int64(),
+            "use_chat_template": pa.bool_(),
+            "merged": pa.bool_(),
+            "moe": pa.bool_(),
+            "on_hub": pa.bool_(),
+            "step": pa.int64(),
+            "tokens": pa.float64(),
+        },
+    )
 
 
 def _arrow(columns: dict[str, list[Any]], types: dict[str, pa.DataType]) -> pa.Table:

@@ -96,10 +96,31 @@ def date_from_path(path: str) -> float | None:
 
 
 def as_int(value: Any) -> int | None:
+    """An integer from an int or a whole finite number (None otherwise); the range is checked in tables."""
     if type(value) is int:
         return value
     number = as_float(value)
     return int(number) if number is not None else None
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """A short, safe text for a value named in a message: never a whole unbounded repr.
+
+    A 5,000-digit integer cannot even be turned into text by ``repr`` (Python refuses), a string may be
+    megabytes long and hold lone surrogates, and a container's repr walks the whole tree.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, int):
+        bits = value.bit_length()
+        text = repr(value) if bits <= 64 else f"an integer of about {int(bits * 0.30103) + 1} digits"
+    elif isinstance(value, str):
+        text = repr(value[:limit]) + ("..." if len(value) > limit else "")
+    elif isinstance(value, (dict, list, tuple)):
+        text = f"a {type(value).__name__} of {len(value)} items"
+    else:
+        text = f"a {type(value).__name__}"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def task_scores(
@@ -114,11 +135,15 @@ def task_scores(
     """The scores of one task's results block.
 
     ``with_filters`` says the keys look like ``acc,none`` (lm-eval 0.4); older files use ``acc``.
-    A metric whose value is not a finite number is skipped and named in ``warnings``.
+    A metric whose value is not a finite number is skipped and named in ``warnings``; so is a
+    ``higher_is_better`` block of the task that is not an object (the metric names then decide).
     """
     if not isinstance(metrics, dict):
         warnings.append(f"{task}: results are not an object")
         return []
+    if directions is not None and not isinstance(directions, dict):
+        warnings.append(f"{task}: higher_is_better is {brief(directions)}, not an object; ignored")
+        directions = None
     scores: list[Score] = []
     for key, raw_value in metrics.items():
         key = str(key)
@@ -130,7 +155,7 @@ def task_scores(
         value = raw_value if type(raw_value) is float and math.isfinite(raw_value) else as_float(raw_value)
         if value is None:
             if not isinstance(raw_value, (dict, list)):
-                warnings.append(f"{task}: metric {name} is {raw_value!r}, not a number; skipped")
+                warnings.append(f"{task}: metric {name} is {brief(raw_value)}, not a number; skipped")
             continue
         raw_stderr = metrics.get(f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr")
         stderr = (

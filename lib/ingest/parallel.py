@@ -6,12 +6,16 @@ with several cores it is shared out. Each worker is a fresh interpreter running 
 answering with the parsed outcomes, pickled, on its standard output. Fresh interpreters rather than
 ``multiprocessing``: forking the Streamlit server (which runs threads) can deadlock, and the spawn
 and forkserver methods re-run the caller's main script in every worker. Workers read the files the
-store's own listing returned; they never list or write anything.
+store's own listing returned (never following a link the listing did not accept); they never list
+or write anything. Before each file a worker writes its index to its standard error, unbuffered, so
+that a worker that dies is known to have died on that file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import pickle
 import subprocess
@@ -21,12 +25,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from lib.ingest.tables import ParsedBatch, parse_batch
+from lib.ingest.tables import ParsedBatch, parse_batch, reason, to_tables
 
 # Below this many files the start-up of the workers (~0.1 s each) costs more than it saves.
 PARALLEL_MIN_FILES = 2000
 _ROOT = Path(__file__).resolve().parents[2]
-_PROGRESS = "progress "  # a worker's stderr line: files read so far
+_AT = b"at "  # a worker's stderr line: the index of the file it starts reading
+_EMPTY = to_tables([])
+log = logging.getLogger(__name__)
 
 
 class WorkerError(RuntimeError):
@@ -49,10 +55,12 @@ def parse_in_workers(
     patterns: tuple[str, ...] = (),
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[ParsedBatch]:
-    """One parsed batch per worker, in the order of ``paths``.
+    """Parsed batches covering every path: one per worker, more when a worker died.
 
     ``progress`` is called in the caller's thread (a Streamlit progress bar needs that) with the number
-    of files the workers have read so far; each worker reports on its standard error as it goes.
+    of files the workers have read so far; each worker reports on its standard error as it goes. A
+    worker that dies (killed, out of memory, crashed in C code) costs one error row naming the file it
+    was reading; the other files of its share are parsed again by a fresh worker.
     """
     size = -(-len(paths) // workers)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
@@ -63,10 +71,34 @@ def parse_in_workers(
                 progress(sum(job.done for job in jobs))
             time.sleep(0.1)
         for job in jobs:
-            yield job.result()
+            yield from _outcome(job, root, patterns)
     finally:
         for job in jobs:
             job.stop()
+
+
+def _outcome(job: _Worker, root: str, patterns: tuple[str, ...]) -> Iterator[ParsedBatch]:
+    """A finished worker's batch; when it died, a row for its file and the rest parsed again."""
+    while True:
+        try:
+            yield job.result()
+            return
+        except WorkerError as exc:
+            at = job.at
+            if at is None or not 0 <= at < len(job.paths):  # not a file's fault: parse here instead
+                log.warning("%s; parsing its %d files in this process", exc, len(job.paths))
+                yield parse_batch(_read_below(root), job.paths, patterns)
+                return
+            culprit = job.paths[at]
+            log.warning("%s while reading %s", exc, culprit)
+            yield ParsedBatch(
+                *_EMPTY, [(culprit, "error", reason(f"{exc} while reading this file"))], [culprit]
+            )
+            rest = job.paths[:at] + job.paths[at + 1 :]
+            if not rest:
+                return
+            job = _Worker(root, rest, patterns)
+            job.wait()
 
 
 class _Worker:
@@ -77,6 +109,7 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))
         self.paths = paths
         self.done = 0
+        self.at: int | None = None  # the index of the file the worker is reading (or last read)
         self._out = b""
         self._err: list[str] = []
         self._process = subprocess.Popen(
@@ -95,6 +128,10 @@ class _Worker:
         for thread in self._threads:
             thread.start()
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def _feed(self, job: bytes) -> None:
         try:
             self._process.stdin.write(job)
@@ -107,26 +144,38 @@ class _Worker:
 
     def _read_err(self) -> None:
         for line in self._process.stderr:
-            text = line.decode("utf-8", "replace")
-            if text.startswith(_PROGRESS):
-                self.done = int(text[len(_PROGRESS) :])
+            if line.startswith(_AT):
+                try:
+                    self.at = int(line[len(_AT) :])
+                except ValueError:
+                    continue
+                self.done = max(self.done, self.at)
             else:
-                self._err.append(text)
+                self._err.append(line.decode("utf-8", "replace"))
+                del self._err[:-50]
 
     def finished(self) -> bool:
         return self._process.poll() is not None and not any(t.is_alive() for t in self._threads)
 
-    def result(self) -> ParsedBatch:
-        code = self._process.wait()
+    def wait(self) -> None:
+        self._process.wait()
         for thread in self._threads:
             thread.join()
+
+    def result(self) -> ParsedBatch:
+        self.wait()
+        code = self._process.returncode
         if code != 0:
-            raise WorkerError(f"an ingest worker exited with code {code}: {''.join(self._err)[-2000:]}")
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            detail = " ".join("".join(self._err).split())[-300:]
+            raise WorkerError(f"the ingest worker {how}" + (f" ({detail})" if detail else ""))
         try:
             batch = pickle.loads(self._out)  # noqa: S301 - our own child process, over a pipe
-        except (pickle.UnpicklingError, EOFError) as exc:
+        except Exception as exc:  # noqa: BLE001 - pickle raises many kinds on a truncated stream
+            self.at = None
             raise WorkerError(f"an ingest worker answered with something unreadable: {exc}") from exc
         if not isinstance(batch, ParsedBatch) or len(batch.read) + len(batch.vanished) != len(self.paths):
+            self.at = None
             raise WorkerError("an ingest worker answered for a different set of files")
         return batch
 
@@ -137,8 +186,22 @@ class _Worker:
 
 
 def _read_below(root: str) -> Callable[[str], bytes]:
+    """Read a listed path without following a link, unless the link resolves to a file inside ``root``
+    (the store's listing accepts such links; it never lists one that leaves the store)."""
+    top = os.path.realpath(root)
+
     def read(path: str) -> bytes:
-        with open(os.path.join(root, path), "rb") as handle:
+        full = os.path.join(top, path)
+        try:
+            fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            target = os.path.realpath(full)
+            if os.path.commonpath([top, target]) != top:
+                raise OSError(errno.EACCES, "a symbolic link out of the store: not read") from None
+            fd = os.open(target, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as handle:
             return handle.read()
 
     return read
@@ -147,10 +210,11 @@ def _read_below(root: str) -> Callable[[str], bytes]:
 def main() -> None:
     job = json.loads(sys.stdin.buffer.read())
 
-    def report(done: int) -> None:
-        print(f"{_PROGRESS}{done}", file=sys.stderr, flush=True)
+    def before(i: int) -> None:
+        os.write(2, b"%s%d\n" % (_AT, i))  # unbuffered: the parent knows the file even after a SIGKILL
 
-    batch = parse_batch(_read_below(job["root"]), job["paths"], tuple(job["patterns"]), report)
+    batch = parse_batch(_read_below(job["root"]), job["paths"], tuple(job["patterns"]), before=before)
+    os.write(2, b"%s-1\n" % _AT)  # every file read: a death from here on is no file's fault
     sys.stdout.buffer.write(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
 
 

@@ -1,7 +1,8 @@
 """Parsed results files as Arrow tables in the index's column order (see lib/index/sql/schema.sql).
 
-``parse_batch`` reads, parses and tabulates a list of files and reports each failure as a row of
-the ingest report; the index inserts the two tables in one go. It runs the same in the index's
+``parse_batch`` reads, parses and tabulates a list of files and reports each failure, of any kind, as a
+row of the ingest report naming the file; numbers outside a column's range are dropped with a warning
+row. The index inserts the two tables in one go. It runs the same in the index's
 process and in the worker processes of lib.ingest.parallel. No DuckDB here.
 """
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 from lib.core.records import Evaluation
 from lib.core.revisions import parse_checkpoint
 from lib.ingest import IngestError, parse_result_bytes
+from lib.ingest.common import brief
 
 EVAL_COLUMNS = (
     "eval_id model revision sha precision weight_type chat_template limit_n lm_eval_version git_hash date "
@@ -40,6 +42,13 @@ SCORE_TYPES = {
 }
 
 
+# Ranges a value must lie in to be stored; outside them it is dropped with a warning row.
+_INT32 = 2**31 - 1
+_INT64 = 2**63 - 1
+_MAX_DATE = 2.0**33  # UNIX seconds, year 2242: pandas' nanosecond timestamps end in 2262
+_MAX_REASON = 500  # characters of one ingest-report reason
+
+
 @dataclass
 class ParsedBatch:
     """What parsing some files gave: rows to insert, ingest-report rows, and which files were read."""
@@ -60,55 +69,159 @@ def parse_batch(
     paths: Sequence[str],
     patterns: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    before: Callable[[int], None] | None = None,
 ) -> ParsedBatch:
-    """Read and parse every path with ``read``; a file that cannot be parsed becomes an error row.
+    """Read and parse every path with ``read``; a file that fails in any way becomes an error row.
 
-    ``progress`` gets the number of files read so far, every 250 files.
+    Each file is parsed in isolation: whatever one file raises (the parsers' IngestError, a
+    RecursionError, a MemoryError, a bug) is that file's report row and the others load.
+    ``progress`` gets the number of files read so far, every 250 files; ``before`` gets the index of
+    each file before it is read (a worker process names the file it died on with it).
     """
-    evaluations: list[tuple[str, Evaluation]] = []
+    pattern_tuple = tuple(patterns)
+    per_file: list[tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
     problems: list[tuple[str, str, str]] = []
     done: list[str] = []
     vanished: list[str] = []
     for i, path in enumerate(paths):
         if progress is not None and i % 250 == 0:
             progress(i)
+        if before is not None:
+            before(i)
         try:
-            parsed = parse_result_bytes(path, read(path))
+            raw = read(path)
         except FileNotFoundError:
             vanished.append(path)
             continue
-        except (IngestError, OSError) as exc:
-            problems.append((path, "error", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - any failure is this file's report row
+            problems.append((path, "error", reason(f"cannot read the file: {_describe(exc)}")))
             done.append(path)
             continue
         done.append(path)
-        for evaluation in parsed:
-            evaluations.append((path, evaluation))
-            problems.extend((path, "warning", warning) for warning in evaluation.warnings)
-    evals, scores = to_tables(evaluations, tuple(patterns))
+        try:
+            erows: list[tuple[Any, ...]] = []
+            srows: list[tuple[Any, ...]] = []
+            warnings: list[str] = []
+            for evaluation in parse_result_bytes(path, raw):
+                _rows(path, evaluation, pattern_tuple, erows, srows, warnings)
+        except Exception as exc:  # noqa: BLE001 - IngestError and anything else: this file only
+            problems.append((path, "error", reason(_describe(exc))))
+            continue
+        finally:
+            del raw
+        per_file.append((path, erows, srows))
+        problems.extend((path, "warning", reason(w)) for w in warnings)
+    evals, scores = _tables_isolated(per_file, problems)
     return ParsedBatch(evals, scores, problems, done, vanished)
+
+
+def reason(text: str) -> str:
+    """A report reason: bounded in length and storable (no lone surrogates)."""
+    if len(text) > _MAX_REASON:
+        text = text[: _MAX_REASON - 3] + "..."
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, IngestError):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "too large to read in memory"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"unexpected {type(exc).__name__} while reading it: {str(exc)[:200]}"
 
 
 def to_tables(
     evaluations: Sequence[tuple[str, Evaluation]], patterns: tuple[str, ...] = ()
 ) -> tuple[pa.Table, pa.Table]:
-    """The evaluations and scores tables of (path, evaluation) pairs; checkpoints parsed from revisions."""
+    """The evaluations and scores tables of (path, evaluation) pairs; checkpoints parsed from revisions.
+
+    Values out of the columns' ranges are dropped (see ``_rows``); the warnings are not returned here.
+    """
     erows: list[tuple[Any, ...]] = []
     srows: list[tuple[Any, ...]] = []
     for path, ev in evaluations:
-        training, step, tokens = ev.training, ev.step, ev.tokens
-        if step is None:
-            checkpoint = parse_checkpoint(ev.model, ev.revision, patterns)
-            if checkpoint is not None:
-                training = training or checkpoint.training
-                step, tokens = checkpoint.step, tokens if tokens is not None else checkpoint.tokens
-        erows.append((
-            path, ev.model, ev.revision, ev.sha, ev.precision, ev.weight_type, ev.chat_template, ev.limit,
-            ev.lm_eval_version, ev.git_hash, ev.date, ev.duration_s, ev.model_args, ev.batch_size,
-            ev.source_format, training or (ev.model if step is not None else ""), step, tokens,
-            ev.request_file, len(ev.warnings),
-        ))  # fmt: skip
-        srows.extend((path, *score) for score in ev.scores)  # Score is a named tuple in column order
+        _rows(path, ev, patterns, erows, srows, [])
+    return _table(EVAL_COLUMNS, erows, EVAL_TYPES), _table(SCORE_COLUMNS, srows, SCORE_TYPES)
+
+
+def _rows(
+    path: str,
+    ev: Evaluation,
+    patterns: tuple[str, ...],
+    erows: list[tuple[Any, ...]],
+    srows: list[tuple[Any, ...]],
+    warnings: list[str],
+) -> None:
+    """Append one evaluation's rows; numbers outside their column's range are dropped with a warning."""
+    warnings.extend(ev.warnings)
+    training, step, tokens = ev.training, _int_in(ev.step, _INT64, "step", warnings), ev.tokens
+    if step is None:
+        checkpoint = parse_checkpoint(ev.model, ev.revision, patterns)
+        if checkpoint is not None:
+            training = training or checkpoint.training
+            step, tokens = checkpoint.step, tokens if tokens is not None else checkpoint.tokens
+    step = _int_in(step, _INT64, "step", warnings)
+    tokens = _float_in(tokens, 2.0**63, "tokens", warnings)
+    date = _float_in(ev.date, _MAX_DATE, "date", warnings)
+    erows.append((
+        path, ev.model, ev.revision, ev.sha, ev.precision, ev.weight_type, ev.chat_template,
+        _float_in(ev.limit, float(_INT64), "limit", warnings), ev.lm_eval_version, ev.git_hash, date,
+        _float_in(ev.duration_s, float(_INT64), "total_evaluation_time_seconds", warnings), ev.model_args,
+        ev.batch_size, ev.source_format, training or (ev.model if step is not None else ""), step, tokens,
+        ev.request_file, len(warnings),
+    ))  # fmt: skip
+    for score in ev.scores:  # Score is a named tuple in column order
+        n_shot, n_samples = score.n_shot, score.n_samples
+        if (n_shot is None or 0 <= n_shot <= _INT32) and (n_samples is None or 0 <= n_samples <= _INT64):
+            srows.append((path, *score))
+        elif n_shot is not None and not 0 <= n_shot <= _INT32:
+            warnings.append(f"{score.task}: n-shot {brief(n_shot)} is out of range; score skipped")
+        else:
+            warnings.append(f"{score.task}: n-samples {brief(n_samples)} is out of range; ignored")
+            srows.append((path, *score[:-1], None))
+
+
+def _int_in(value: Any, high: int, name: str, warnings: list[str]) -> int | None:
+    if value is None or (type(value) is int and 0 <= value <= high):
+        return value
+    warnings.append(f"{name} {brief(value)} is out of range; ignored")
+    return None
+
+
+def _float_in(value: Any, high: float, name: str, warnings: list[str]) -> float | None:
+    if value is None or (isinstance(value, float) and 0.0 <= value <= high):
+        return value
+    if type(value) is int and 0 <= value <= high:
+        return float(value)
+    warnings.append(f"{name} {brief(value)} is out of range; ignored")
+    return None
+
+
+def _tables_isolated(
+    per_file: list[tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]],
+    problems: list[tuple[str, str, str]],
+) -> tuple[pa.Table, pa.Table]:
+    """All files' rows as two tables; if that fails, file by file, so one bad file is one error row."""
+    try:
+        return _both([e for _, rows, _ in per_file for e in rows], [s for *_, rows in per_file for s in rows])
+    except Exception:  # noqa: BLE001 - find the file that cannot be stored
+        pass
+    good: list[tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
+    for path, erows, srows in per_file:
+        try:
+            _both(erows, srows)
+        except Exception as exc:  # noqa: BLE001
+            problems.append((path, "error", reason(f"a value cannot be stored: {_describe(exc)}")))
+        else:
+            good.append((path, erows, srows))
+    return _both([e for _, rows, _ in good for e in rows], [s for *_, rows in good for s in rows])
+
+
+def _both(erows: list[tuple[Any, ...]], srows: list[tuple[Any, ...]]) -> tuple[pa.Table, pa.Table]:
     return _table(EVAL_COLUMNS, erows, EVAL_TYPES), _table(SCORE_COLUMNS, srows, SCORE_TYPES)
 
 

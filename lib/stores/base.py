@@ -38,6 +38,7 @@ class FileInfo:
     path: str
     size: int
     version: str  # mtime_ns locally, blob id on the Hub: equal versions mean equal content
+    problem: str = ""  # set for an entry named like a file that cannot be read as one (see list_files)
 
 
 class FileStore(Protocol):
@@ -45,8 +46,13 @@ class FileStore(Protocol):
 
     location: str
 
-    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
-        """Every file below the root whose name ends with one of ``suffixes``, recursively."""
+    def list_files(self, suffixes: tuple[str, ...] = (".json",), irregular: bool = False) -> list[FileInfo]:
+        """Every file below the root whose name ends with one of ``suffixes``, recursively.
+
+        With ``irregular``, also the entries so named that cannot be read as a file of the store (a
+        folder, a dangling link, a link loop, a link out of the store, a name that is not UTF-8), each
+        with its ``problem`` set, so that a reader can report them instead of skipping them silently.
+        """
         ...
 
     def read_bytes(self, path: str) -> bytes:

@@ -169,8 +169,10 @@ class HubFileStore:
         manifest["files"] = remote
         manifest["sha"] = head
 
-    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
-        """Files of the repo as of now (or, offline, as of ``as_of``); StoreError when there is no copy."""
+    def list_files(self, suffixes: tuple[str, ...] = (".json",), irregular: bool = False) -> list[FileInfo]:
+        """Files of the repo as of now (or, offline, as of ``as_of``); StoreError when there is no copy.
+
+        A repo holds only regular files (blobs), so ``irregular`` adds nothing here."""
         synced = self.sync()
         files: dict[str, dict[str, Any]] = self._load_manifest()["files"]
         if not synced and self.as_of is None:

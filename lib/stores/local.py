@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +31,7 @@ class LocalFileStore:
             raise UnsafePathError(f"path {path!r} leaves the store")
         return target
 
-    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
+    def list_files(self, suffixes: tuple[str, ...] = (".json",), irregular: bool = False) -> list[FileInfo]:
         if not self.root.is_dir():
             raise StoreMissingError(
                 f"store folder {self.root} does not exist yet (the first write creates it)"
@@ -46,15 +48,64 @@ class LocalFileStore:
                             continue  # temporary files of atomic writes, .git, caches
                         if entry.is_dir(follow_symlinks=False):
                             stack.append(entry.path)
+                            if irregular and name.endswith(suffixes):
+                                found.append(self._irregular(entry, root_len, "is a folder, not a file"))
                         elif name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
-                            st = entry.stat(follow_symlinks=False)
                             rel = entry.path[root_len:].replace(os.sep, "/")
+                            if not _is_utf8(rel):
+                                if irregular:
+                                    found.append(self._irregular(entry, root_len, _NOT_UTF8))
+                                continue
+                            st = entry.stat(follow_symlinks=False)
                             found.append(FileInfo(rel, st.st_size, f"{st.st_mtime_ns}:{st.st_size}"))
+                        elif irregular and name.endswith(suffixes):
+                            found.append(self._other(entry, root_len))
             except OSError:
                 continue
         found.sort(key=lambda f: f.path)
-        self._listed = {f.path for f in found}
+        self._listed = {f.path for f in found if not f.problem and not f.version.startswith("link:")}
         return found
+
+    def _irregular(self, entry: os.DirEntry[str], root_len: int, problem: str) -> FileInfo:
+        """An entry that is reported, not read: its path made printable, its problem said."""
+        rel = entry.path[root_len:].replace(os.sep, "/")
+        if not _is_utf8(rel):
+            problem = _NOT_UTF8
+        try:
+            stamp = entry.stat(follow_symlinks=False).st_mtime_ns
+        except OSError:
+            stamp = 0
+        return FileInfo(_printable(rel), 0, f"irregular:{stamp}:{problem}", problem)
+
+    def _other(self, entry: os.DirEntry[str], root_len: int) -> FileInfo:
+        """A symbolic link (read when it names a regular file inside the store) or a special file."""
+        if not entry.is_symlink():
+            return self._irregular(entry, root_len, "is not a regular file (a pipe, socket or device)")
+        rel = entry.path[root_len:].replace(os.sep, "/")
+        try:
+            target = Path(entry.path).resolve(strict=True)
+            st = target.stat()
+        except RuntimeError:  # Python 3.11 reports a loop so
+            return self._irregular(entry, root_len, "is a symbolic link loop")
+        except FileNotFoundError:
+            return self._irregular(entry, root_len, "is a dangling symbolic link (its target does not exist)")
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return self._irregular(entry, root_len, "is a symbolic link loop")
+            return self._irregular(
+                entry, root_len, f"is a symbolic link that cannot be followed: {exc.strerror}"
+            )
+        if self.root not in target.parents:
+            return self._irregular(
+                entry, root_len, "is a symbolic link to a file outside the store: not read"
+            )
+        if not stat.S_ISREG(st.st_mode):
+            return self._irregular(
+                entry, root_len, "is a symbolic link to something that is not a regular file"
+            )
+        if not _is_utf8(rel):
+            return self._irregular(entry, root_len, _NOT_UTF8)
+        return FileInfo(rel, st.st_size, f"link:{st.st_mtime_ns}:{st.st_size}:{st.st_ino}")
 
     def read_bytes(self, path: str) -> bytes:
         return self._abs(path).read_bytes()
@@ -141,6 +192,23 @@ class LocalFileStore:
         return str(self._abs(path))
 
 
+_NOT_UTF8 = "the file name is not UTF-8: rename the file to read it"
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a name os.scandir decoded with surrogate escapes (bytes that are not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """A path as text that can be stored and shown: undecodable bytes as \\xNN escapes."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
 class EmptyStore(LocalFileStore):
     """No store at all: lists nothing and refuses writes (a results folder read without a queue)."""
 
@@ -149,7 +217,7 @@ class EmptyStore(LocalFileStore):
         self.location = ""
         self._listed = set()
 
-    def list_files(self, suffixes: tuple[str, ...] = (".json",)) -> list[FileInfo]:
+    def list_files(self, suffixes: tuple[str, ...] = (".json",), irregular: bool = False) -> list[FileInfo]:
         return []
 
     def _write_temp(self, target: Path, data: bytes) -> str:
