@@ -76,3 +76,24 @@ def test_template_demo_results_render_on_leaderboard_model_and_compare(corpus_ap
         m="acme-labs/old-model|ac3299b0|float16,acme-labs/gpt2-demo|5d1e0c2a|float16",
     )
     assert not at.info or "Pick 2" not in at.info[0].value
+
+
+def test_json_output_is_strict_json_with_nulls(capsys):
+    """--format json never writes NaN or Infinity: a missing training or score is null."""
+    code = main(["rank", "--config", str(DEFINITIONS / "template.yaml"), "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "NaN" not in out and "Infinity" not in out
+    rows = json.loads(out, parse_constant=lambda word: pytest.fail(f"non-standard JSON constant {word}"))
+    assert all(r["training"] is None and r["step"] is None for r in rows)
+
+
+def test_csv_output_carries_nulls_not_inf():
+    import pandas as pd
+
+    from lib.analysis.leaderboard import null_non_finite
+
+    frame = pd.DataFrame({"model": ["a", "b"], "score": [float("inf"), 1.5], "n": [1, 2]})
+    text = null_non_finite(frame).to_csv(index=False)
+    assert "inf" not in text
+    assert text.splitlines()[1] == "a,,1"

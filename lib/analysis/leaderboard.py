@@ -7,6 +7,7 @@ page, the command line and the tests build exactly the same table.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -262,3 +263,13 @@ OPTIONAL_COLUMNS = (
     "Submitted",
     "Base model",
 )
+
+
+def null_non_finite(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with infinities as missing values, so CSV and Parquet carry nulls, never 'inf'."""
+    numeric = frame.select_dtypes(include="number").columns
+    if len(numeric) == 0:
+        return frame
+    out = frame.copy()
+    out[numeric] = out[numeric].replace([math.inf, -math.inf], None)
+    return out

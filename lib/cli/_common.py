@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.analysis.leaderboard import null_non_finite
 from lib.core.config import Definition, load_definition
 from lib.index import Index, build_index
 
@@ -36,23 +37,34 @@ def open_index(args: argparse.Namespace) -> tuple[Definition, Index]:
 
 
 def clean(value: Any) -> Any:
-    """JSON-safe scalars: NaN and NA become None, numpy numbers plain numbers."""
-    if value is None or value is pd.NA:
+    """JSON-safe scalars: NaN, infinities, NA and NaT become None, numpy numbers plain numbers."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float):
-        return None if math.isnan(value) else value
+        return value if math.isfinite(value) else None
     if hasattr(value, "item"):
         return clean(value.item())
     return value
 
 
+def text_or_none(value: Any) -> str | None:
+    """A text field for JSON: an empty, missing or NaN value is None (NaN is truthy, so ``or`` fails)."""
+    value = clean(value)
+    return str(value) if value not in (None, "") else None
+
+
+def dumps(data: Any) -> str:
+    """Strict JSON (RFC 8259): a NaN or infinity left anywhere is an error here, never in a reader."""
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+
+
 def print_frame(frame: pd.DataFrame, fmt: str) -> None:
     """A frame as a plain-text table, CSV or JSON records on stdout."""
     if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False)
+        null_non_finite(frame).to_csv(sys.stdout, index=False)
     elif fmt == "json":
         records = [{k: clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-        print(json.dumps(records, indent=2, ensure_ascii=False))
+        print(dumps(records))
     else:
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
             print(frame.to_string(index=False) if not frame.empty else "(no rows)")

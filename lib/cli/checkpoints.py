@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             print(_nothing_found(index, args.task, args.metric), file=sys.stderr)
             return 1
     if args.format == "json":
-        print(json.dumps(table_records(table), indent=2, ensure_ascii=False))
+        print(json.dumps(table_records(table), indent=2, ensure_ascii=False, allow_nan=False))
     else:
         print(format_table(table))
     return 0

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import pandas as pd
 
 from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.cli import add_store_options
-from lib.cli._common import clean, open_index, print_frame
+from lib.cli._common import clean, dumps, open_index, print_frame, text_or_none
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     table = build_table(index, definition, view)
     rows = [rank_record(row, table.benchmarks) for row in table.frame.to_dict(orient="records")]
     if args.format == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(dumps(rows))
     else:
         flat = [
             {k: v for k, v in r.items() if k != "benchmarks"}
@@ -76,13 +75,13 @@ def rank_record(row: dict, benchmarks) -> dict:
         "rank": clean(row["rank"]),
         "stat_rank": clean(row["stat_rank"]),
         "model": row["model"],
-        "revision": row["revision"],
-        "sha": row["sha"] or None,
-        "precision": row["precision"],
+        "revision": text_or_none(row["revision"]),
+        "sha": text_or_none(row["sha"]),
+        "precision": text_or_none(row["precision"]),
         "chat_template": bool(row["chat_template"]),
         "average": clean(row["average"]),
         "average_stderr": clean(row["average_se"]),
-        "training": row["training"] or None,
+        "training": text_or_none(row["training"]),
         "step": clean(row["step"]),
         "benchmarks": {
             b.key: {

@@ -18,6 +18,7 @@ from lib.analysis.leaderboard import (
     LeaderboardTable,
     LeaderboardView,
     display_frame,
+    null_non_finite,
     unfiltered_frame,
 )
 from lib.analysis.search import describe_syntax
@@ -239,6 +240,7 @@ def _bench_help(bench, raw: bool) -> str:
 def downloads(shown: pd.DataFrame) -> None:
     """CSV and Parquet of the current view, built only when a button is clicked."""
     left, right, _ = st.columns([1, 1, 4])
+    shown = null_non_finite(shown)  # CSV and Parquet carry nulls, never 'inf'
 
     def as_parquet() -> bytes:
         buffer = io.BytesIO()
