@@ -37,7 +37,7 @@ def test_template_demo_results_rank_with_unknown_n_shot(capsys):
     assert old["benchmarks"]["anli_r1"]["raw"] == pytest.approx(0.4)
     assert old["benchmarks"]["anli_r1"]["n_shot"] is None
     assert old["average"] == pytest.approx(35.0)
-    assert [r["rank"] for r in rows] == [1, 2]
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
 
 
 @pytest.fixture
@@ -97,3 +97,44 @@ def test_csv_output_carries_nulls_not_inf():
     text = null_non_finite(frame).to_csv(index=False)
     assert "inf" not in text
     assert text.splitlines()[1] == "a,,1"
+
+
+def _template_index():
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    definition = load_definition(DEFINITIONS / "template.yaml")
+    return build_index(definition)
+
+
+def test_template_files_keep_limit_n_shot_and_the_date_in_a_name_with_a_space():
+    index = _template_index()
+    rows = index.con.execute(
+        "SELECT model, limit_n, date, source_format FROM evaluations ORDER BY model"
+    ).fetchall()
+    by_model = {model: (limit, date, fmt) for model, limit, date, fmt in rows}
+    assert all(fmt == "template" for _, _, fmt in by_model.values())
+    # results_2024-04-11 15:27:50.123456.json: the template names files after datetime.now()
+    assert by_model["acme-labs/flat-model"][1] == pytest.approx(1712849270.123456)
+    assert by_model["acme-labs/quick-model"][0] == 10.0  # a --limit run stays partial
+    shots = dict(
+        index.con.execute(
+            "SELECT e.model, max(s.n_shot) FROM scores s JOIN evaluations e USING (eval_id) GROUP BY e.model"
+        ).fetchall()
+    )
+    assert shots["acme-labs/flat-model"] == 0  # config.num_fewshot
+    assert shots["acme-labs/old-model"] is None  # none written: unknown, not zero
+
+
+def test_template_file_with_lm_eval_04_keys_takes_its_model_from_config_model_name(capsys):
+    """An n-shot block and filtered keys do not make a template file an lm-eval 0.4 file."""
+    index = _template_index()
+    assert index.problems().empty
+    rows = rank_json(capsys, "--config", str(DEFINITIONS / "template.yaml"))
+    modern = next(r for r in rows if r["model"] == "acme-labs/modern-model")
+    assert modern["benchmarks"]["logiqa"]["raw"] == pytest.approx(0.31)
+    assert modern["benchmarks"]["anli_r1"]["stderr"] == pytest.approx(0.0157)
+    assert modern["sha"] == "77aa01c3"
+    assert "acme-labs/quick-model" not in {r["model"] for r in rows}  # partial: hidden by default
+    partial = rank_json(capsys, "--config", str(DEFINITIONS / "template.yaml"), "--include-partial")
+    assert "acme-labs/quick-model" in {r["model"] for r in partial}

@@ -103,6 +103,7 @@ class Score(NamedTuple):
     n_shot: int | None
     higher_is_better: bool
     n_samples: int | None = None
+    version: str | None = None  # lm-eval's task version: scores of different versions never mix
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,12 @@ class Parser:
     parse: Callable[[str, dict[str, Any]], Evaluation]
 
 
+# Order matters: the template's files are lm-eval output plus ``config.model_name``, which no lm-eval
+# release writes; they may carry any 0.4 key, so the template is tried first.
 PARSERS: tuple[Parser, ...] = (
+    Parser("template", template.detect, template.parse),
     Parser("lm-eval 0.4", lm_eval_v04.detect, lm_eval_v04.parse),
     Parser("lm-eval 0.3", lm_eval_v03.detect, lm_eval_v03.parse),
-    Parser("template", template.detect, template.parse),
 )
 
 

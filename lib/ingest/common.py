@@ -34,7 +34,7 @@ _PRECISIONS = {
     "gptq": "GPTQ",
 }
 _WINDOWS_PATH_RE = re.compile(r"^[A-Za-z]:[\\/]")
-_STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})(\.\d+)?")
+_STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2})[-:](\d{2})[-:](\d{2})(\.\d+)?")
 # Keys inside a task's results that are not metrics.
 _NOT_METRICS = {"alias", "name", "samples", "sample_len", "sample_count", " "}
 
@@ -131,6 +131,7 @@ def task_scores(
     n_samples: int | None,
     with_filters: bool,
     warnings: list[str],
+    version: str | None = None,
 ) -> list[Score]:
     """The scores of one task's results block.
 
@@ -158,6 +159,8 @@ def task_scores(
                 warnings.append(f"{task}: metric {name} is {brief(raw_value)}, not a number; skipped")
             continue
         raw_stderr = metrics.get(f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr")
+        if raw_stderr is None and with_filters and filt == "none":
+            raw_stderr = metrics.get(f"{name}_stderr")  # a 0.3-style key in a file read as 0.4
         stderr = (
             raw_stderr if type(raw_stderr) is float and math.isfinite(raw_stderr) else as_float(raw_stderr)
         )
@@ -172,6 +175,14 @@ def task_scores(
                 n_shot,
                 hib if type(hib) is bool else default_higher_is_better(name),
                 n_samples,
+                version,
             )
         )
     return scores
+
+
+def task_versions(block: Any) -> dict[str, str]:
+    """lm-eval's ``versions`` block as text per task (``0``, ``1.0``, ``Yaml``); {} when absent."""
+    if not isinstance(block, dict):
+        return {}
+    return {str(task): str(v) for task, v in block.items() if isinstance(v, (str, int, float)) and str(v)}

@@ -18,6 +18,7 @@ from lib.ingest.common import (
     normalize_precision,
     parse_model_args,
     task_scores,
+    task_versions,
 )
 
 
@@ -40,8 +41,10 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     shots = as_int(config.get("num_fewshot"))
     warnings: list[str] = []
     scores: list[Score] = []
+    versions = task_versions(data.get("versions"))
     for task, metrics in data["results"].items():
-        scores.extend(task_scores(str(task), metrics, shots, None, None, False, warnings))
+        task = str(task)
+        scores.extend(task_scores(task, metrics, shots, None, None, False, warnings, versions.get(task)))
     if not scores:
         raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))
     return Evaluation(

@@ -18,6 +18,7 @@ from lib.ingest.common import (
     normalize_precision,
     parse_model_args,
     task_scores,
+    task_versions,
 )
 
 _PROVENANCE_KEYS = (
@@ -60,6 +61,7 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     directions = data.get("higher_is_better") if isinstance(data.get("higher_is_better"), dict) else {}
     samples_block = data.get("n-samples") if isinstance(data.get("n-samples"), dict) else {}
     fallback_shots = as_int(config.get("num_fewshot"))
+    versions = task_versions(data.get("versions"))
     tasks: dict[str, Any] = {}
     for block in ("results", "groups"):
         section = data.get(block)
@@ -83,6 +85,7 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
                 n_samples,
                 True,
                 warnings,
+                versions.get(task),
             )
         )
     if not scores:

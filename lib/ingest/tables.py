@@ -23,7 +23,7 @@ EVAL_COLUMNS = (
     "eval_id model revision sha precision weight_type chat_template limit_n lm_eval_version git_hash date "
     "duration_s model_args batch_size source_format training step tokens request_file n_warnings"
 ).split()
-SCORE_COLUMNS = "eval_id task metric filter value stderr n_shot higher_is_better n_samples".split()
+SCORE_COLUMNS = "eval_id task metric filter value stderr n_shot higher_is_better n_samples version".split()
 EVAL_TYPES = {
     "chat_template": pa.bool_(),
     "limit_n": pa.float64(),

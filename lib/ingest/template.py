@@ -1,15 +1,26 @@
-"""The leaderboard template's own result files: ``config.model_name``/``model_sha``/``model_dtype``.
+"""The leaderboard template's own result files: lm-eval output with ``config.model_name`` added.
 
-These come from older lm-eval runs reshaped by the template's back end: one metric per task,
-keys without filter suffix, no shot counts.
+The template's back end writes lm-eval 0.3 output plus ``config.model_name``, ``model_sha`` and
+``model_dtype``, keeps the run's ``limit`` and ``num_fewshot`` in ``config``, and names the file
+``results_<datetime.now()>.json`` (a space in the name). Later back ends wrote lm-eval 0.4 output the
+same way, with filtered metric keys and an ``n-shot`` block. ``config.model_name`` is what makes a file
+the template's, whatever optional keys come with it: this parser runs before the lm-eval ones.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lib.core.records import Evaluation, Score
-from lib.ingest.common import IngestError, date_from_path, normalize_precision, task_scores
+from lib.core.records import Evaluation, Score, as_float
+from lib.ingest.common import (
+    IngestError,
+    as_int,
+    date_from_path,
+    model_args_text,
+    normalize_precision,
+    task_scores,
+    task_versions,
+)
 
 
 def detect(data: dict[str, Any]) -> bool:
@@ -21,21 +32,43 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     config = data["config"]
     model = str(config.get("model_name") or "").strip()
     if not model:
-        raise IngestError("config.model_name is empty")
+        raise IngestError("config.model_name is empty (the template names the model there)")
+    n_shot_block = data.get("n-shot") if isinstance(data.get("n-shot"), dict) else {}
+    directions = data.get("higher_is_better") if isinstance(data.get("higher_is_better"), dict) else {}
+    fallback_shots = as_int(config.get("num_fewshot"))
+    versions = task_versions(data.get("versions"))
     warnings: list[str] = []
     scores: list[Score] = []
     for task, metrics in data["results"].items():
-        scores.extend(task_scores(str(task), metrics, None, None, None, False, warnings))
+        task = str(task)
+        shots = as_int(n_shot_block.get(task))
+        scores.extend(
+            task_scores(
+                task,
+                metrics,
+                shots if shots is not None else fallback_shots,
+                directions.get(task) if isinstance(directions.get(task), dict) else None,
+                None,
+                True,  # keys with a filter suffix (0.4) and without one (0.3) both read
+                warnings,
+                versions.get(task),
+            )
+        )
     if not scores:
         raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))
-    sha = str(config.get("model_sha") or "")
+    sha = str(config.get("model_sha") or "").strip()
     return Evaluation(
         model=model,
-        revision=sha or "main",
+        revision=sha or str(config.get("model_revision") or "").strip() or "main",
         precision=normalize_precision(config.get("model_dtype")),
         scores=tuple(scores),
         sha=sha,
-        date=date_from_path(path),
+        limit=as_float(config.get("limit")),
+        lm_eval_version=str(data.get("lm_eval_version") or ""),
+        git_hash=str(data.get("git_hash") or ""),
+        date=as_float(data.get("date")) or date_from_path(path),
+        model_args=model_args_text(config.get("model_args")),
+        batch_size=str(config.get("batch_size") or ""),
         source_format="template",
         warnings=tuple(warnings),
         provenance={"config": config, "versions": data.get("versions")},

@@ -34,6 +34,7 @@ CREATE TABLE scores (
     n_shot INTEGER,
     higher_is_better BOOLEAN,
     n_samples BIGINT,
+    version VARCHAR,           -- lm-eval's task version (the file's `versions` block), NULL when unknown
     eval_no INTEGER            -- evaluations.eval_no of eval_id
 );
 
