@@ -132,7 +132,7 @@ def load_tasks(spec: dict[str, Any], workdir: Path) -> tuple[Any, list[Any]]:
         if not all(name in manager.all_tasks for name in names):
             log.warning("some tasks are outside the restricted folders; indexing all of lm-eval's tasks")
             manager = TaskManager(include_path=include or None, include_defaults=True)
-        objects = []
+        objects: list[Any] = []
         for task in spec["tasks"]:
             loaded = manager.load([task["name"]])
             for task_name, task_obj in loaded["tasks"].items():
@@ -196,7 +196,7 @@ def watch_progress(lm: Any, progress: ProgressFile) -> None:
     except ImportError:
         return
 
-    class ReportingTqdm(base_tqdm):  # type: ignore[misc, valid-type]
+    class ReportingTqdm(base_tqdm):
         def update(self, n: float | None = 1) -> bool | None:
             shown = super().update(n)
             progress.set(done=int(self.n), total=int(self.total or 0))

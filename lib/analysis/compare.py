@@ -146,7 +146,8 @@ def benchmark_samples(store: FileStore, eval_ids: Sequence[str], tasks: Sequence
 
     When several files of the row scored a task, the first in ``eval_ids`` order wins.
     """
-    frames, seen = [], set()
+    frames: list[pd.DataFrame] = []
+    seen: set[str] = set()
     for eval_id in eval_ids:
         files = [f for f in find_samples(store, eval_id) if f.task in tasks and f.task not in seen]
         if files:

@@ -80,9 +80,12 @@ def enrich(frame: pd.DataFrame, definition: Definition) -> pd.DataFrame:
     out = frame
     types = out["model_type"].fillna("").astype(str)
     lookup = {t: definition.category(t) for t in types.unique()}
-    out["category"] = types.map(lambda t: lookup[t].id if lookup[t] else "")
-    out["symbol"] = types.map(lambda t: lookup[t].symbol if lookup[t] else "")
-    out["type"] = types.map(lambda t: lookup[t].label if lookup[t] else (t or ""))
+    ids = {t: (c.id if c else "") for t, c in lookup.items()}
+    symbols = {t: (c.symbol if c else "") for t, c in lookup.items()}
+    labels = {t: (c.label if c else (t or "")) for t, c in lookup.items()}
+    out["category"] = types.map(ids)
+    out["symbol"] = types.map(symbols)
+    out["type"] = types.map(labels)
     orgs = out["model"].fillna("").astype(str).str.split("/", n=1).str[0]
     out["official"] = orgs.isin(set(definition.official_providers))
     params = pd.to_numeric(out["params"], errors="coerce")

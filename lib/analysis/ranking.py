@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -146,11 +147,11 @@ def _compute_matrix(index: Index, benchmarks: tuple[Benchmark, ...], include_par
     )
 
     def wide(column: str, fill: float | bool = np.nan, dtype: type = float) -> np.ndarray:
-        out = np.full(shape, fill, dtype=dtype)
-        values = cells[column]
+        out: np.ndarray = np.full(shape, fill, dtype=dtype)
+        values: typing.Any = cells[column]
         if np.ma.isMaskedArray(values):
             # cast first: an integer column (n-shot) with a missing value cannot hold NaN
-            values = values.astype(dtype).filled(fill)
+            values = np.ma.filled(values.astype(dtype), fill)
         out[at] = np.asarray(values, dtype=dtype)
         return out
 

@@ -117,7 +117,8 @@ def parse_sample_lines(task: str, data: bytes) -> list[dict[str, Any]]:
 
 
 def _sample_rows(task: str, sample: dict[str, Any]) -> list[dict[str, Any]]:
-    metrics = sample.get("metrics") if isinstance(sample.get("metrics"), list) else []
+    listed = sample.get("metrics")
+    metrics: list[Any] = listed if isinstance(listed, list) else []
     common = {
         "task": task,
         "doc_id": sample.get("doc_id"),

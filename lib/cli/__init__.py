@@ -15,7 +15,9 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand found in this package."""
-    parser = argparse.ArgumentParser(prog="python -m lib", description="Leaderboard command line.")
+    # ``leaderboard`` when started by the console script, ``python -m lib`` otherwise.
+    prog = "python -m lib" if sys.argv[0].endswith("__main__.py") else "leaderboard"
+    parser = argparse.ArgumentParser(prog=prog, description="Leaderboard command line.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):

@@ -67,6 +67,11 @@ def default_higher_is_better(metric: str) -> bool:
     return not (name.endswith("perplexity") or name.endswith("_ppl"))
 
 
+def as_mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (the optional blocks of a file)."""
+    return value if isinstance(value, dict) else {}
+
+
 def as_float(value: Any) -> float | None:
     """A finite float, or None for strings such as "N/A", NaN, infinities, booleans and None."""
     if isinstance(value, bool) or value is None:

@@ -54,7 +54,7 @@ class CheckpointId:
     label: str
 
 
-def parse_tokens(text: str | float | int | None, unit: str | None = None) -> float | None:
+def parse_tokens(text: object, unit: str | None = None) -> float | None:
     """A token count from '4', '4B', '2.5T', ('4', 'B'), 4e9; None when it is not a count.
 
     Units: K (1e3), M (1e6), B or G (1e9), T (1e12), case-insensitive. Negative counts are refused.
@@ -62,7 +62,11 @@ def parse_tokens(text: str | float | int | None, unit: str | None = None) -> flo
     if text is None or isinstance(text, bool):
         return None
     if isinstance(text, (int, float)):
-        return float(text) if math.isfinite(text) and text >= 0 else None
+        try:
+            number = float(text)  # an int too large for a float raises OverflowError
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) and number >= 0 else None
     match = re.fullmatch(rf"\s*({_NUMBER})\s*({_UNIT}|[gG])?\s*", str(text))
     if match is None:
         return None
@@ -180,7 +184,7 @@ def _as_step(value: object) -> int | None:
     if isinstance(value, str):
         return int(value.strip()) if value.strip().isdigit() else None
     try:
-        number = float(value)  # int, float, numpy scalars
+        number = float(value)  # type: ignore[arg-type]  # int, float, numpy scalars; others raise
     except (TypeError, ValueError):
         return None
     if not math.isfinite(number) or number < 0 or number != int(number):

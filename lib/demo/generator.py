@@ -235,7 +235,7 @@ def _quality(params: float, category: str, precision: str, rng: random.Random) -
 
 
 def _base_specs() -> list[tuple[str, float, str, str, str, str, str, dict[str, Any]]]:
-    rows = []
+    rows: list[tuple[str, float, str, str, str, str, str, dict[str, Any]]] = []
     for org, family, arch, license_id, sizes, variants in _FAMILIES:
         for size, label in sizes:
             for variant in variants:
@@ -295,7 +295,7 @@ def _pick_precision(params: float, rng: random.Random) -> str:
 
 # (model, params, category, architecture, license, precision, status, options)
 # fmt: off
-_QUEUE = (
+_QUEUE: tuple[tuple[str, float, str, str, str, str, str, dict[str, Any]], ...] = (
     ('halcyon-lab/Halcyon-13B-Chat', 13.02, 'chat', 'LlamaForCausalLM', 'apache-2.0', 'bfloat16', 'PENDING', {}),
     ('copperleaf/Copper-1.5B-Math', 1.54, 'fine-tuned', 'Qwen2ForCausalLM', 'mit', 'bfloat16', 'PENDING', {'base_model': 'bluefin-research/Bluefin-1.5B'}),
     ('quiltworks/Patchwork-9B-della', 9.24, 'merges', 'Gemma2ForCausalLM', 'other', 'bfloat16', 'PENDING', {'merged': True}),

@@ -22,7 +22,7 @@ from lib.ingest.common import IngestError
 try:  # three to five times faster than json on results files; optional
     import orjson
 except ImportError:  # pragma: no cover - orjson is in requirements.txt
-    orjson = None
+    orjson = None  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.core.records import Evaluation, Score, as_float
+from lib.core.records import Evaluation, Score, as_float, as_mapping
 from lib.ingest.common import (
     IngestError,
     as_int,
@@ -51,15 +51,15 @@ def detect(data: dict[str, Any]) -> bool:
 
 
 def parse(path: str, data: dict[str, Any]) -> Evaluation:
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    config = as_mapping(data.get("config"))
     args = parse_model_args(config.get("model_args"))
-    request = data.get("request") if isinstance(data.get("request"), dict) else {}
+    request = as_mapping(data.get("request"))
     pretrained = str(request.get("model") or args.get("pretrained") or data.get("model_name") or "").strip()
     if not pretrained:
         raise IngestError("no model name: none of request.model, config.model_args pretrained, model_name")
-    n_shot_block = data.get("n-shot") if isinstance(data.get("n-shot"), dict) else {}
-    directions = data.get("higher_is_better") if isinstance(data.get("higher_is_better"), dict) else {}
-    samples_block = data.get("n-samples") if isinstance(data.get("n-samples"), dict) else {}
+    n_shot_block = as_mapping(data.get("n-shot"))
+    directions = as_mapping(data.get("higher_is_better"))
+    samples_block = as_mapping(data.get("n-samples"))
     fallback_shots = as_int(config.get("num_fewshot"))
     versions = task_versions(data.get("versions"))
     tasks: dict[str, Any] = {}

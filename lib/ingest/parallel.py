@@ -133,6 +133,7 @@ class _Worker:
         return self._process.pid
 
     def _feed(self, job: bytes) -> None:
+        assert self._process.stdin is not None  # started with stdin=PIPE
         try:
             self._process.stdin.write(job)
             self._process.stdin.close()
@@ -140,9 +141,11 @@ class _Worker:
             pass  # the worker died; result() reports it
 
     def _read_out(self) -> None:
+        assert self._process.stdout is not None  # started with stdout=PIPE
         self._out = self._process.stdout.read()
 
     def _read_err(self) -> None:
+        assert self._process.stderr is not None  # started with stderr=PIPE
         for line in self._process.stderr:
             if line.startswith(_AT):
                 try:

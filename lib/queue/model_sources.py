@@ -346,7 +346,7 @@ def folder_content_hash(folder: Path) -> str:
             continue
         digest.update(rel.as_posix().encode("utf-8") + b"\0")
         with path.open("rb") as handle:
-            for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+            while chunk := handle.read(1 << 20):
                 digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()

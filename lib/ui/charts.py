@@ -31,7 +31,7 @@ def setting() -> Setting:
 def section(table: LeaderboardTable, view: LeaderboardView, chart: Setting) -> None:
     """Draw the chart picker and the chosen chart for the rows of the current view."""
     st.segmented_control(
-        "Charts of this view", list(CHARTS), format_func=CHARTS.get, key=chart.widget_key,
+        "Charts of this view", list(CHARTS), format_func=lambda k: str(CHARTS.get(k, k)), key=chart.widget_key,
         help="Drawn from the rows the filters and search above keep, scored as the table ranks them.",
     )  # fmt: skip
     choice = state.value(chart) or "none"

@@ -101,13 +101,13 @@ def controls(
     labels = _by_label(definition)
     left, task_col, metric_col, right = st.columns([2, 2, 2, 3])
     by = left.selectbox(
-        "Score", by_key["by"].choices, key=by_key["by"].widget_key, format_func=labels.get,
+        "Score", by_key["by"].choices or (BY_TASK,), key=by_key["by"].widget_key, format_func=lambda k: str(labels.get(k, k)),
         help="A task and metric as lm-eval reports it, or a benchmark of the leaderboard (or their "
         "average) scored exactly as the leaderboard ranks it.",
-    )  # fmt: skip
+    ) or BY_TASK  # fmt: skip
     task, metric = by_key["task"].default, ""
     if by == BY_TASK:
-        task = task_col.selectbox("Task", by_key["task"].choices, key=by_key["task"].widget_key)
+        task = task_col.selectbox("Task", by_key["task"].choices or (), key=by_key["task"].widget_key) or ""
         options = metric_options(metrics, task)
         metric_key = by_key["metric"].widget_key
         if st.session_state.get(metric_key) not in options:
@@ -165,7 +165,7 @@ def load_curves(index: Index, definition: Definition, view: CheckpointView) -> C
     known = frame["higher_is_better"].dropna()
     lower = not bool(known.iloc[0]) if len(known) else not default_higher_is_better(view.metric)
     normalized = view.normalized and baseline is not None and not lower
-    notes = ()
+    notes: tuple[str, ...] = ()
     if view.normalized and not normalized:
         notes = (
             "Normalized values need a random baseline from the definition and a higher-is-better metric.",

@@ -33,7 +33,7 @@ URL_SEP = ","
 
 def url_values() -> list[str]:
     """The row keys or triples the URL names (``m=a,b`` or repeated ``m=a&m=b``)."""
-    values = []
+    values: list[str] = []
     for text in st.query_params.get_all(URL_KEY):
         values.extend(v for v in text.split(URL_SEP) if v)
     return values

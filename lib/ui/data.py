@@ -60,7 +60,11 @@ def app_index(definition: Definition) -> Index:
     index = _index(str(definition.path), results, requests)
     if index.loaded_at is None:
         bar = st.progress(0.0, text="Loading the results store…")
-        index.refresh(progress=lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
+
+        def progress(fraction: float, text: str) -> None:
+            bar.progress(min(fraction, 1.0), text=text)
+
+        index.refresh(progress=progress)
         bar.empty()
     elif time.time() - index.loaded_at > REFRESH_TTL_S:
         index.refresh()

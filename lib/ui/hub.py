@@ -38,4 +38,4 @@ def store_notices(index: object) -> None:
         if getattr(store, "offline", False):
             st.warning(f"{role} store offline — {getattr(store, 'message', '')}", icon="📴")
         else:
-            st.caption(f"{role} store {store.location}: Hub data as of {stamp}")
+            st.caption(f"{role} store {getattr(store, 'location', '')}: Hub data as of {stamp}")

@@ -79,11 +79,13 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         format_func=lambda v: "Average" if v == "average" else names.get(v, v),
         key=by_key["by"].widget_key,
     )
-    top[2].multiselect("Benchmarks", list(names), format_func=names.get, key=by_key["bench"].widget_key)
+    top[2].multiselect(
+        "Benchmarks", list(names), format_func=lambda k: str(names.get(k, k)), key=by_key["bench"].widget_key
+    )
     with st.expander("Filters", expanded=False):
         cols = st.columns(3)
         categories = {c.id: c.label for c in definition.categories}
-        cols[0].pills("Model types", list(categories), format_func=categories.get, selection_mode="multi",
+        cols[0].pills("Model types", list(categories), format_func=lambda k: str(categories.get(k, k)), selection_mode="multi",
                       key=by_key["cat"].widget_key)  # fmt: skip
         cols[0].pills("Sizes", list(SIZE_BUCKETS), selection_mode="multi", key=by_key["size"].widget_key,
                       help=SIZE_BUCKET_HELP)  # fmt: skip
@@ -94,7 +96,7 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         low, high = st.session_state["params_slider"]
         st.session_state[by_key["pmin"].widget_key] = low
         st.session_state[by_key["pmax"].widget_key] = high
-        cols[2].pills("Hide", list(HIDE_OPTIONS), format_func=HIDE_LABELS.get, selection_mode="multi",
+        cols[2].pills("Hide", list(HIDE_OPTIONS), format_func=lambda k: str(HIDE_LABELS.get(k, k)), selection_mode="multi",
                       key=by_key["hide"].widget_key)  # fmt: skip
         cols[2].toggle("Official providers only", key=by_key["official"].widget_key)
         cols[2].toggle("Best checkpoint per training only", key=by_key["best"].widget_key,

@@ -107,7 +107,12 @@ def _label(request: Request) -> str:
 def _request_action(verb: str, items: list[Request], action, index: Index) -> None:
     labels = {r.path: _label(r) for r in items}
     left, right = st.columns([4, 1])
-    path = left.selectbox(f"{verb} a request", list(labels), format_func=labels.get, key=f"admin_{verb}_pick")
+    path = left.selectbox(
+        f"{verb} a request",
+        list(labels),
+        format_func=lambda k: str(labels.get(k, k)),
+        key=f"admin_{verb}_pick",
+    )
     if right.button(verb, key=f"admin_{verb}", width="stretch") and path:
         try:
             action(path)

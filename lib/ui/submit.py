@@ -48,7 +48,7 @@ def _form(definition: Definition, identity: Identity) -> None:
             help="Delta and Adapter weights need the base model.",
         )
         base_model = st.text_input("Base model", placeholder="org/base-model (Delta and Adapter only)")
-        model_type = st.selectbox("Model type", list(categories), format_func=categories.get, index=None,
+        model_type = st.selectbox("Model type", list(categories), format_func=lambda k: str(categories.get(k, k)), index=None,
                                   placeholder="Choose a category")  # fmt: skip
         chat = st.checkbox("Use chat template", help="Evaluate with the tokenizer's chat template.")
         st.caption(_settings_text(definition))

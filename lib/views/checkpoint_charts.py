@@ -211,7 +211,8 @@ def _custom(points: pd.DataFrame) -> np.ndarray:
 
 
 def _tokens_text(tokens: object) -> str:
-    return format_tokens(None if tokens is None or pd.isna(tokens) else float(tokens)) or "–"
+    number = None if tokens is None or pd.isna(tokens) else float(tokens)  # type: ignore[arg-type]
+    return format_tokens(number) or "–"
 
 
 def _palette() -> list[str]:

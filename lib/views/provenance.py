@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from lib.core.config import Definition
+from lib.core.records import as_mapping
 from lib.stores.base import FileStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def file_provenance(data: Mapping[str, Any]) -> dict[str, str]:
     for key in _FILE_KEYS:
         if data.get(key) not in (None, ""):
             out[key] = _plain(data[key])
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    config = as_mapping(data.get("config"))
     for key in _CONFIG_KEYS:
         if config.get(key) not in (None, ""):
             out[f"config.{key}"] = _plain(config[key])
