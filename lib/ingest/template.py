@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.core.records import Evaluation, Score, as_float
+from lib.core.records import Evaluation, Score, as_float, as_mapping
 from lib.ingest.common import (
     IngestError,
     as_int,
@@ -33,8 +33,8 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     model = str(config.get("model_name") or "").strip()
     if not model:
         raise IngestError("config.model_name is empty (the template names the model there)")
-    n_shot_block = data.get("n-shot") if isinstance(data.get("n-shot"), dict) else {}
-    directions = data.get("higher_is_better") if isinstance(data.get("higher_is_better"), dict) else {}
+    n_shot_block = as_mapping(data.get("n-shot"))
+    directions = as_mapping(data.get("higher_is_better"))
     fallback_shots = as_int(config.get("num_fewshot"))
     versions = task_versions(data.get("versions"))
     warnings: list[str] = []
