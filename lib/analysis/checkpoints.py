@@ -153,7 +153,7 @@ def checkpoint_table(
     The same table as ``best_checkpoints(load_series(index, task, metric, trainings), smooth)``, which
     stays the reference (the tests compare the two), without moving every point to pandas: for
     ``smooth`` 0 or 1, ``lib/index/sql/checkpoint_best.sql`` returns one row per series, and
-    ``checkpoint_best_dedup.sql`` redoes the trainings where a checkpoint was evaluated twice (newest
+    the same query with ``$dedup`` redoes the trainings where a checkpoint was evaluated twice (newest
     evaluation wins). A smoothed best (k > 1) takes the pandas path. Raises ValueError for a negative
     ``smooth`` and AmbiguousMetricError as ``load_series`` does.
     """
@@ -164,7 +164,7 @@ def checkpoint_table(
     params = _series_params(task, metric, trainings)
     name = params["metric"]
     params["higher"] = default_higher_is_better(name)
-    rows = index.query("checkpoint_best", params)
+    rows = index.query("checkpoint_best", {**params, "dedup": False})
     if rows["duplicated"].any():
         rows = _with_newest_evaluations(index, rows, params)
     rows = _one_filter(rows, task, name)
@@ -178,9 +178,9 @@ _ROW_ORDER = ["training", "n_shot", "chat_template", "limit", "filter"]  # check
 
 
 def _with_newest_evaluations(index: _Queryable, rows: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """``rows`` with the trainings that have a twice-evaluated checkpoint redone by the dedup query."""
+    """``rows`` with the trainings that have a twice-evaluated checkpoint redone with ``$dedup``."""
     redo = sorted(set(rows.loc[rows["duplicated"].astype(bool), "training"]))
-    fixed = index.query("checkpoint_best_dedup", {**params, "trainings": redo})
+    fixed = index.query("checkpoint_best", {**params, "trainings": redo, "dedup": True})
     kept = rows[~rows["training"].isin(redo)]
     both = pd.concat([kept, fixed], ignore_index=True) if len(kept) else fixed
     return both.sort_values(_ROW_ORDER, kind="stable", na_position="last").reset_index(drop=True)

@@ -1,10 +1,10 @@
 -- The best and final checkpoint of every series (training x n-shot x chat template x limit x filter)
 -- of one task and metric, computed here so that one row per series leaves DuckDB
--- (lib.checkpoints.checkpoint_table). lib.checkpoints.best_checkpoints over checkpoint_series.sql is
--- the reference this must match (tests/test_checkpoints.py compares them).
+-- (lib.analysis.checkpoints.checkpoint_table). best_checkpoints over checkpoint_series.sql is the
+-- reference this must match (tests/test_checkpoints.py compares them).
 -- Parameters: $task, $metric, $filter (NULL: every filter, one row per filter; the caller resolves
 -- an ambiguous one), $trainings (NULL: every training; else a list of names), $higher (the direction
--- when no score of a series states one: from the metric's name).
+-- when no score of a series states one: from the metric's name), $dedup (see below).
 -- Rules, as in best_checkpoints over checkpoint_series.sql:
 -- - training, step and tokens come from the matching request first (the view request_matches of
 --   evaluation_rows.sql);
@@ -12,9 +12,11 @@
 --   n_checkpoints 0, so the caller sees every filter, as load_series does;
 -- - direction: the first stated higher_is_better in step order, else $higher;
 -- - best: the highest (or lowest) value, a tie going to the earliest step; final: the last step.
--- This query does not apply the "newest evaluation of a checkpoint evaluated twice" rule: it flags a
--- series that has two rows at one step (`duplicated`), and the caller asks checkpoint_best_dedup.sql
--- for those trainings. Without duplicates the steps of a series are distinct, so step alone orders it.
+-- A checkpoint evaluated more than once at one setting counts once, by its newest evaluation (by date,
+-- then file path), even when that has no value. That needs a grouping per point, so it runs only with
+-- $dedup: the caller first runs without it, which flags a series with two rows at one step
+-- (`duplicated`), and runs again with $dedup for those trainings only. Without duplicates the steps of
+-- a series are distinct, so step alone orders it.
 WITH matched AS (
     SELECT m.eval_no, nullif(r.training, '') AS training, r.step, r.tokens
     FROM request_matches AS m
@@ -26,6 +28,8 @@ points AS (
         coalesce(m.step, e.step) AS step,
         coalesce(m.tokens, e.tokens) AS tokens,
         e.eval_no,
+        e.eval_id,
+        e.date,
         coalesce(e.chat_template, false) AS chat_template,
         e.limit_n,
         s.value,
@@ -37,6 +41,23 @@ points AS (
     JOIN evaluations AS e ON e.eval_no = s.eval_no
     LEFT JOIN matched AS m ON m.eval_no = e.eval_no
     WHERE s.task = $task AND s.metric = $metric AND ($filter IS NULL OR s.filter = $filter)
+        AND coalesce(m.step, e.step) IS NOT NULL
+        AND coalesce(m.training, nullif(e.training, '')) IS NOT NULL
+        AND ($trainings IS NULL OR list_contains($trainings, coalesce(m.training, nullif(e.training, ''))))
+),
+checkpoints AS (
+    SELECT filter, training, n_shot, chat_template, limit_n, step,
+        eval_no, tokens, value, stderr, higher_is_better
+    FROM points
+    WHERE NOT $dedup
+    UNION ALL
+    SELECT filter, training, n_shot, chat_template, limit_n, step, UNNEST(arg_max(
+            {eval_no: eval_no, tokens: tokens, value: value, stderr: stderr, higher_is_better: higher_is_better},
+            (date IS NOT NULL, coalesce(date, 0), eval_id)
+        ))
+    FROM points
+    WHERE $dedup
+    GROUP BY filter, training, n_shot, chat_template, limit_n, step
 ),
 picked AS (
     SELECT
@@ -56,10 +77,7 @@ picked AS (
             (value, step)) FILTER (WHERE value IS NOT NULL AND NOT isnan(value)) AS lowest,
         arg_max({eval_no: eval_no, step: step, tokens: tokens, value: value, stderr: stderr},
             step) FILTER (WHERE value IS NOT NULL AND NOT isnan(value)) AS final
-    FROM points
-    WHERE step IS NOT NULL
-        AND training IS NOT NULL
-        AND ($trainings IS NULL OR list_contains($trainings, training))
+    FROM checkpoints
     GROUP BY filter, training, n_shot, chat_template, limit_n
 ),
 directed AS (
