@@ -6,6 +6,7 @@ from lib.analysis.checkpoints import AmbiguousMetricError, best_checkpoints, fin
 from lib.ui import checkpoints as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
+from lib.ui.text import plain
 from lib.views.checkpoint_charts import checkpoints_figure, curve_frame, suggest_log_y
 
 definition = app_definition()
@@ -24,11 +25,11 @@ view = ui.controls(metrics, trainings, url, definition)
 try:
     source = ui.load_curves(index, definition, view)
 except AmbiguousMetricError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 frame = source.frame
 if frame.empty:
-    st.warning(f"None of the selected trainings has a {source.label} score on a checkpoint.")
+    st.warning(f"None of the selected trainings has a {plain(source.label)} score on a checkpoint.")
     state.publish(url)
     st.stop()
 
@@ -42,9 +43,9 @@ figure = checkpoints_figure(curves, table, x, view.log_x, source.baseline_line, 
 st.plotly_chart(figure, key="checkpoint_curves", config={"toImageButtonOptions": {"format": "png"}})
 st.caption(f"★ Best = {'; '.join(sorted(set(table['rule'])))}; a tie goes to the earliest checkpoint.")
 for note in source.notes:
-    st.caption(note)
+    st.caption(plain(note))
 if x == "tokens" and (untimed := sorted(set(frame.loc[frame["tokens"].isna(), "training"]))):
-    st.caption(f"Not on the tokens axis (no token count recorded): {', '.join(untimed)}.")
+    st.caption(f"Not on the tokens axis (no token count recorded): {plain(', '.join(untimed))}.")
 ui.best_table(table)
 st.download_button("Download the curves (CSV)", curves.to_csv(index=False), "checkpoints.csv", "text/csv")
 
@@ -53,7 +54,7 @@ for name, found in gaps.items():
     if found:
         stretch = ", ".join(f"{a:,}–{b:,}" for a, b in found)
         st.caption(
-            f"⚠️ {name}: no checkpoints between steps {stretch} (dotted on the chart, not interpolated)."
+            f"⚠️ {plain(name)}: no checkpoints between steps {stretch} (dotted on the chart, not interpolated)."
         )
 if view.at_step is not None:
     st.subheader(f"Value at step {view.at_step:,}")

@@ -10,6 +10,7 @@ from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
 from lib.ui.identity import current_identity
 from lib.ui.queue import flag_form
+from lib.ui.text import plain
 
 definition = app_definition()
 st.title(f"🏆 {definition.title}")
@@ -32,11 +33,11 @@ try:
     )
     table = build_table(index, definition, view, base=base)
 except RankingError as exc:
-    st.error(f"{exc}. Change the selection above.")
+    st.error(f"{plain(exc)}. Change the selection above.")
     st.stop()
 
 for notice in table.notices:
-    st.info(notice, icon="ℹ️")
+    st.info(plain(notice), icon="ℹ️")
 st.caption(
     f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
     f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"

@@ -6,6 +6,7 @@ from lib.ui import queue as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
 from lib.ui.identity import current_identity
+from lib.ui.text import plain
 from lib.views.queue import filter_requests
 
 definition = app_definition()
@@ -19,7 +20,7 @@ model = ui.model_filter()
 index = app_index(definition)
 requests = filter_requests(index.requests_list, model)
 if model and not requests:
-    st.info(f"No request matches {model!r}.")
+    st.info(f"No request matches “{plain(model)}”.")
 ui.summary(requests)
 ui.groups(requests)
 ui.admin_actions(definition, index, requests, current_identity(definition))

@@ -29,6 +29,7 @@ from lib.hub.loader import HubResultsLoader, HubResultsSet, MirrorLoader, models
 from lib.index import Index
 from lib.ui.data import REFRESH_TTL_S
 from lib.ui.hub import hub_token
+from lib.ui.text import plain
 
 HUB_URL = "https://huggingface.co"
 _LINKS = {
@@ -70,7 +71,7 @@ def benchmarks_page(definition: Definition, index: Index, data: HubResultsSet) -
         "`model-index`. They are self-reported: the badges say what backs each one."
     )
     for note in data.notes:
-        (st.warning if data.offline else st.caption)(note)
+        (st.warning if data.offline else st.caption)(plain(note))
     options = task_options(data.results)
     if options.empty:
         st.info("No self-reported results found for the models of this leaderboard.")

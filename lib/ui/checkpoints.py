@@ -20,6 +20,7 @@ from lib.index import Index
 from lib.ui.state import Setting
 
 MAX_SMOOTH = 25
+MAX_STEP = 10**15  # below 2**53: the browser's number input holds it exactly
 DEFAULT_TRAININGS = 8
 BY_TASK = "task"  # the 'Score' choice that shows one task and metric instead of a benchmark
 DEFAULT_TASK = "lambada_openai"
@@ -72,9 +73,9 @@ def settings(metrics: pd.DataFrame, trainings: pd.DataFrame, definition: Definit
         Setting("train", "list", [], tuple(trainings["training"])),
         Setting("x", "str", "step", ("step", "tokens")),
         Setting("logx", "bool", False),
-        Setting("smooth", "int", 0),
+        Setting("smooth", "int", 0, minimum=0, maximum=MAX_SMOOTH),
         Setting("view", "str", "raw", ("raw", "normalized")),
-        Setting("at", "int", -1),
+        Setting("at", "int", -1, minimum=-1, maximum=MAX_STEP),
     ]
 
 
@@ -132,7 +133,14 @@ def controls(
         "on its own). The line shows the mean, the dots each checkpoint's own value.",
     )
     view = d.radio("Values", ("raw", "normalized"), key=by_key["view"].widget_key, horizontal=True)
-    at = e.number_input("Value at step", min_value=-1, step=1000, key=by_key["at"].widget_key, help="-1: off")
+    at = e.number_input(
+        "Value at step",
+        min_value=-1,
+        max_value=MAX_STEP,
+        step=1000,
+        key=by_key["at"].widget_key,
+        help="-1: off",
+    )
     shown = tuple(chosen) or tuple(names[:DEFAULT_TRAININGS])
     return CheckpointView(
         by, task, metric, shown, x, log_x, smooth, view == "normalized", None if at < 0 else int(at)

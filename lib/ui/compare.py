@@ -22,7 +22,7 @@ from lib.analysis.compare import (
 )
 from lib.core.config import Definition
 from lib.index import Index
-from lib.ui.model import plain
+from lib.ui.text import plain
 from lib.views.charts import benchmark_bars_figure, radar_figure
 from lib.views.model import row_label
 

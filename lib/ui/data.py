@@ -12,6 +12,7 @@ import streamlit as st
 
 from lib.core.config import Definition, load_definition
 from lib.index import Index
+from lib.ui.text import plain
 
 # How old the index may be before a rerun refreshes it (re-reading only changed files).
 REFRESH_TTL_S = float(os.environ.get("LEADERBOARD_REFRESH_S", "60"))
@@ -62,7 +63,7 @@ def app_index(definition: Definition) -> Index:
         bar = st.progress(0.0, text="Loading the results store…")
 
         def progress(fraction: float, text: str) -> None:
-            bar.progress(min(fraction, 1.0), text=text)
+            bar.progress(min(fraction, 1.0), text=plain(text))
 
         index.refresh(progress=progress)
         bar.empty()
@@ -81,7 +82,7 @@ def data_status(index: Index) -> None:
     )
     note = st.session_state.pop("_refresh_note", None)
     if note:
-        st.toast(note)
+        st.toast(plain(note))
     if right.button("↻ Refresh", help="Re-read new and changed files from the stores", key="refresh_data"):
         generation = index.generation
         stats = index.refresh()

@@ -11,6 +11,8 @@ import time
 
 import streamlit as st
 
+from lib.ui.text import plain
+
 
 def hub_token() -> str | None:
     """``$HF_TOKEN``, else ``HF_TOKEN`` from Streamlit secrets (exported so Hub stores pick it up)."""
@@ -36,6 +38,6 @@ def store_notices(index: object) -> None:
         as_of = getattr(store, "as_of", None)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(as_of)) if as_of else "never"
         if getattr(store, "offline", False):
-            st.warning(f"{role} store offline — {getattr(store, 'message', '')}", icon="📴")
+            st.warning(f"{role} store offline — {plain(getattr(store, 'message', ''))}", icon="📴")
         else:
-            st.caption(f"{role} store {getattr(store, 'location', '')}: Hub data as of {stamp}")
+            st.caption(f"{role} store {plain(getattr(store, 'location', ''))}: Hub data as of {stamp}")

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from lib.core.config import Definition
+from lib.ui.text import plain
 
 _NAME_CLAIMS = ("preferred_username", "nickname", "name", "email")
 
@@ -76,11 +77,11 @@ def account_widget(identity: Identity, key: str = "identity") -> None:
     """Sign-in / sign-out controls (only when a login is configured) and who is signed in."""
     if not identity.auth_configured:
         if identity.name:
-            st.caption(f"Submitting as **{identity.name}** (local deployment)")
+            st.caption(f"Submitting as **{plain(identity.name)}** (local deployment)")
         return
     if identity.logged_in:
         left, right = st.columns([3, 1])
-        left.caption(f"Signed in as **{identity.name}**" + (" · admin" if identity.is_admin else ""))
+        left.caption(f"Signed in as **{plain(identity.name)}**" + (" · admin" if identity.is_admin else ""))
         if right.button("Sign out", key=f"{key}_logout"):
             st.logout()
         return

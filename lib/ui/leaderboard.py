@@ -29,6 +29,7 @@ from lib.ui.state import Setting
 
 HIDE_LABELS = {"flagged": "Flagged", "merged": "Merges", "moe": "MoE", "deleted": "Deleted from the Hub"}
 MAX_PARAMS = 1000.0
+MAX_WEIGHT = 100.0
 
 
 def settings(definition: Definition) -> list[Setting]:
@@ -43,14 +44,14 @@ def settings(definition: Definition) -> list[Setting]:
         Setting("prec", "list", [], definition.precisions),
         Setting("wt", "list", [], definition.weight_types),
         Setting("size", "list", [], tuple(SIZE_BUCKETS)),
-        Setting("pmin", "float", 0.0),
-        Setting("pmax", "float", MAX_PARAMS),
+        Setting("pmin", "float", 0.0, minimum=0.0, maximum=MAX_PARAMS),
+        Setting("pmax", "float", MAX_PARAMS, minimum=0.0, maximum=MAX_PARAMS),
         Setting("hide", "list", ["flagged"], HIDE_OPTIONS),
         Setting("official", "bool", False),
         Setting("best", "bool", False),
         Setting("partial", "bool", False),
         Setting("weighted", "bool", False),
-        *[Setting(f"w_{b}", "float", 1.0) for b in bench_ids],
+        *[Setting(f"w_{b}", "float", 1.0, minimum=0.0, maximum=MAX_WEIGHT) for b in bench_ids],
         Setting("cols", "list", list(DEFAULT_COLUMNS), OPTIONAL_COLUMNS),
     ]
 
@@ -91,8 +92,8 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
                       help=SIZE_BUCKET_HELP)  # fmt: skip
         cols[1].multiselect("Precision", list(definition.precisions), key=by_key["prec"].widget_key)
         cols[1].multiselect("Weight type", list(definition.weight_types), key=by_key["wt"].widget_key)
-        cols[1].slider("#Params (B)", 0.0, MAX_PARAMS, key="params_slider",
-                       value=(state.value(by_key["pmin"]), state.value(by_key["pmax"])))  # fmt: skip
+        low, high = sorted((float(state.value(by_key["pmin"])), float(state.value(by_key["pmax"]))))
+        cols[1].slider("#Params (B)", 0.0, MAX_PARAMS, key="params_slider", value=(low, high))
         low, high = st.session_state["params_slider"]
         st.session_state[by_key["pmin"].widget_key] = low
         st.session_state[by_key["pmax"].widget_key] = high
@@ -127,7 +128,7 @@ def _weights(definition: Definition, by_key: dict[str, Setting]) -> dict[str, fl
         st.toggle("Use custom weights", key=by_key["weighted"].widget_key)
         cols = st.columns(len(definition.benchmarks))
         for col, bench in zip(cols, definition.benchmarks, strict=True):
-            col.number_input(bench.name, min_value=0.0, max_value=100.0, step=0.5,
+            col.number_input(bench.name, min_value=0.0, max_value=MAX_WEIGHT, step=0.5,
                              key=by_key[f"w_{bench.id}"].widget_key)  # fmt: skip
     if not state.value(by_key["weighted"]):
         return None

@@ -7,8 +7,6 @@ flag reasons, file provenance) is shown through dataframes or escaped, never as 
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -18,6 +16,7 @@ from lib.index import Index
 from lib.ui import state
 from lib.ui.leaderboard import cached_frame
 from lib.ui.state import Setting
+from lib.ui.text import plain
 from lib.views.model import (
     benchmark_ranks,
     benchmark_table,
@@ -39,13 +38,7 @@ from lib.views.provenance import (
     setting_warnings,
 )
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 ROW_KEY = "model_row"
-
-
-def plain(text: object) -> str:
-    """Text from a file made safe for a Markdown element: every Markdown character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def settings() -> list[Setting]:

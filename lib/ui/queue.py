@@ -15,6 +15,7 @@ from lib.queue.requests import RequestConflict
 from lib.queue.submissions import AdminError, approve, requeue, set_flag
 from lib.ui.identity import Identity
 from lib.ui.state import Setting
+from lib.ui.text import plain, plain_block
 from lib.views.queue import GROUPS, failure_reason, grouped, log_tail, progress_of, queue_frame
 
 MODEL_FILTER = Setting("model", "str", "")
@@ -65,15 +66,15 @@ def _progress(items: list[Request]) -> None:
     for request in items:
         progress = progress_of(request)
         if progress is None:
-            st.caption(f"{request.model}: no progress reported yet")
+            st.caption(f"{plain(request.model)}: no progress reported yet")
             continue
-        st.progress(progress.fraction, text=f"{request.model} · {progress.text}")
+        st.progress(progress.fraction, text=f"{plain(request.model)} · {plain(progress.text)}")
 
 
 def _failures(items: list[Request]) -> None:
     for request in items:
-        with st.expander(f"Why {request.model} ({request.precision}) failed"):
-            st.markdown(f"**Reason:** {failure_reason(request)}")
+        with st.expander(f"Why {plain(request.model)} ({plain(request.precision)}) failed"):
+            st.markdown(f"**Reason:** {plain_block(failure_reason(request))}")
             tail = log_tail(request)
             if tail:
                 st.caption("End of the log")
@@ -117,10 +118,10 @@ def _request_action(verb: str, items: list[Request], action, index: Index) -> No
         try:
             action(path)
         except (AdminError, RequestConflict, FileNotFoundError) as exc:
-            st.error(f"{verb} failed: {exc}")
+            st.error(f"{verb} failed: {plain(exc)}")
             return
         index.refresh()
-        st.toast(f"{verb}: {labels[path]}")
+        st.toast(f"{verb}: {plain(labels[path])}")
         st.rerun()
 
 
@@ -144,8 +145,8 @@ def flag_form(definition: Definition, index: Index, requests: list[Request], ide
     try:
         changed = set_flag(index.requests, definition, model, reason if flag else "", identity.name)
     except AdminError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     index.refresh()
-    st.toast(f"{'Flagged' if flag else 'Unflagged'} {model} ({changed} request(s))")
+    st.toast(f"{'Flagged' if flag else 'Unflagged'} {plain(model)} ({changed} request(s))")
     st.rerun()

@@ -13,6 +13,7 @@ from lib.core.config import Definition
 from lib.queue.submissions import SubmissionForm, SubmissionResult, submit, tracking_link
 from lib.ui.data import app_index
 from lib.ui.identity import Identity, account_widget, current_identity
+from lib.ui.text import plain, plain_block
 
 FORM_KEY = "submit_model"
 RESULT_KEY = "submit_result"
@@ -95,7 +96,7 @@ def _answer() -> None:
     if not result.accepted:
         assert result.refusal is not None
         icon = "🔁" if result.refusal.retry else "✋"
-        st.error(result.refusal.message, icon=icon)
+        st.error(plain_block(result.refusal.message), icon=icon)
         return
     link = tracking_link(result.request["model"]).lstrip("/")
-    st.success(f"{result.message}. [Track it on the Queue page]({link})", icon="✅")
+    st.success(f"{plain(result.message)}. [Track it on the Queue page]({link})", icon="✅")

@@ -7,6 +7,8 @@ queries the index or touches Streamlit. Lines break across gaps in a training's 
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -119,8 +121,15 @@ def checkpoints_figure(
     return fig
 
 
-def _series_traces(points: pd.DataFrame, best: pd.DataFrame, name: str, color: str, x: str) -> list:
+def plot_text(text: object) -> str:
+    """Text from a file made inert for plotly, which renders ``<a href>``, ``<b>``, ``<br>`` and entities
+    in names and hover texts and expands ``%{...}`` in templates."""
+    return html.escape(str(text)).replace("%", "&#37;")
+
+
+def _series_traces(points: pd.DataFrame, best: pd.DataFrame, raw_name: str, color: str, x: str) -> list:
     """The line, the hoverable points, the dotted gap bridges and the star of one series."""
+    name = plot_text(raw_name)
     xs = points[x].tolist()
     ys = points["shown"].tolist()
     gaps = find_gaps(points["step"].tolist())
@@ -129,29 +138,31 @@ def _series_traces(points: pd.DataFrame, best: pd.DataFrame, name: str, color: s
     line_x, line_y = break_at_gaps(xs, ys, x_gaps)
     traces = [
         go.Scatter(
-            x=line_x, y=line_y, mode="lines", name=name, legendgroup=name,
+            x=line_x, y=line_y, mode="lines", name=name, legendgroup=raw_name,
             line=dict(color=color, width=2), hoverinfo="skip", connectgaps=False,
         ),
         go.Scatter(
-            x=xs, y=points["value_shown"], mode="markers", name=name, legendgroup=name,
+            x=xs, y=points["value_shown"], mode="markers", name=name, legendgroup=raw_name,
             showlegend=False, marker=dict(color=color, size=5), customdata=_custom(points), meta=name,
             hovertemplate=_HOVER,
         ),
     ]  # fmt: skip
-    traces += _gap_bridges(points, gaps, name, color, x)
+    traces += _gap_bridges(points, gaps, name, raw_name, color, x)
     star = _best_point(points, best)
     if star is not None:
         traces.append(
             go.Scatter(
                 x=[star[x]], y=[star["value_shown"]], mode="markers", name=f"best: {name}",
-                legendgroup=name, showlegend=False, marker=dict(color=color, **BEST_MARKER),
+                legendgroup=raw_name, showlegend=False, marker=dict(color=color, **BEST_MARKER),
                 customdata=_custom(star.to_frame().T), meta=f"★ best of {name}", hovertemplate=_HOVER,
             )
         )  # fmt: skip
     return traces
 
 
-def _gap_bridges(points: pd.DataFrame, gaps: list[tuple[int, int]], name: str, color: str, x: str) -> list:
+def _gap_bridges(
+    points: pd.DataFrame, gaps: list[tuple[int, int]], name: str, group: str, color: str, x: str
+) -> list:
     bridges = []
     for start, end in gaps:
         ends = points[points["step"].isin((start, end))].drop_duplicates("step")
@@ -159,7 +170,7 @@ def _gap_bridges(points: pd.DataFrame, gaps: list[tuple[int, int]], name: str, c
         bridges.append(
             go.Scatter(
                 x=ends[x].tolist(), y=ends["shown"].tolist(), mode="lines", name=f"gap: {name}",
-                legendgroup=name, showlegend=False, line=dict(color=color, width=1, dash="dot"),
+                legendgroup=group, showlegend=False, line=dict(color=color, width=1, dash="dot"),
                 opacity=0.6, hovertemplate=f"{text}<extra></extra>",
             )
         )  # fmt: skip
@@ -206,7 +217,7 @@ def _custom(points: pd.DataFrame) -> np.ndarray:
         for lo, hi in zip(points["low"].astype(float), points["high"].astype(float), strict=True)
     ]
     return np.column_stack(
-        [points["revision"].astype(str), points["step"].astype("int64"), tokens, notes, intervals]
+        [points["revision"].map(plot_text), points["step"].astype("int64"), tokens, notes, intervals]
     ).astype(object)
 
 
