@@ -44,10 +44,12 @@ def test_template_demo_results_rank_with_unknown_n_shot(capsys):
 def corpus_app(monkeypatch: pytest.MonkeyPatch):
     """An AppTest factory over one corpus definition."""
 
-    def open_app(definition: str, page: str | None = None, **params: str) -> AppTest:
+    def open_app(definition: str, page: str | None = None, results: str = "", **params: str) -> AppTest:
         monkeypatch.setenv("LEADERBOARD_CONFIG", str(DEFINITIONS / definition))
         for name in ("LEADERBOARD_RESULTS", "LEADERBOARD_REQUESTS"):
             monkeypatch.delenv(name, raising=False)
+        if results:
+            monkeypatch.setenv("LEADERBOARD_RESULTS", results)
         st.cache_data.clear()
         st.cache_resource.clear()
         at = AppTest.from_file(APP, default_timeout=120)
@@ -138,3 +140,132 @@ def test_template_file_with_lm_eval_04_keys_takes_its_model_from_config_model_na
     assert "acme-labs/quick-model" not in {r["model"] for r in rows}  # partial: hidden by default
     partial = rank_json(capsys, "--config", str(DEFINITIONS / "template.yaml"), "--include-partial")
     assert "acme-labs/quick-model" in {r["model"] for r in partial}
+
+
+# ----------------------------------------------------------------------------- lm-eval cases
+LM_EVAL = str(DEFINITIONS / "lm_eval.yaml")
+CASES = CORPUS / "cases"
+
+
+def case_rows(capsys, case: str, *extra: str) -> list[dict]:
+    return rank_json(capsys, "--config", LM_EVAL, "--results", str(CASES / case), *extra)
+
+
+def case_index(case: str):
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    return build_index(load_definition(LM_EVAL), str(CASES / case), "")
+
+
+def test_group_missing_from_the_n_shot_block_ranks_with_unknown_n_shot(capsys):
+    (row,) = case_rows(capsys, "groups")
+    assert row["benchmarks"]["mmlu"]["raw"] == pytest.approx(0.61)
+    assert row["benchmarks"]["mmlu"]["n_shot"] is None
+    # the definition's filtered metric: strict-match, not flexible-extract
+    assert row["benchmarks"]["gsm8k"]["raw"] == pytest.approx(0.42)
+
+
+def test_each_n_shot_of_one_model_is_one_complete_row(capsys):
+    """A 0-shot run in one file and a 5-shot run in two files: two complete rows, not three partial ones."""
+    rows = case_rows(capsys, "shots")
+    assert len(rows) == 2
+    shots = sorted(
+        (r["split_by"], r["benchmarks"]["arc_easy"]["n_shot"], r["benchmarks"]["hellaswag"]["n_shot"])
+        for r in rows
+    )
+    assert shots == [("0-shot", 0, 0), ("5-shot", 5, 5)]
+
+
+def test_score_changing_model_args_split_rows_and_placement_args_do_not(capsys):
+    rows = case_rows(capsys, "model_args")
+    by_setting = {r["setting"]: r["benchmarks"]["arc_easy"]["raw"] for r in rows}
+    # add_bos_token=True is its own row; parallelize=True merges with the plain run (newest wins)
+    assert by_setting == {"add_bos_token=True": pytest.approx(0.58), None: pytest.approx(0.32)}
+    report = case_index("model_args").problems()
+    (line,) = report[report["level"] == "warning"].itertuples()
+    assert line.path.endswith("results_2025-03-05T10-00-00.000000.json")
+    assert "results_2025-03-07T10-00-00.000000.json" in line.reason and "it is newer" in line.reason
+
+
+def test_task_versions_are_never_mixed(capsys):
+    rows = case_rows(capsys, "versions")
+    assert sorted(r["benchmarks"]["hellaswag"]["raw"] for r in rows) == [
+        pytest.approx(0.40),
+        pytest.approx(0.45),
+    ]
+    assert sorted(r["split_by"] for r in rows) == ["hellaswag v1.0", "hellaswag v2.0"]
+
+
+def test_hub_ids_are_case_insensitive_and_shown_in_one_casing(capsys):
+    (row,) = case_rows(capsys, "casing")
+    assert row["model"] == "Qwen/Qwen2.5-7B"  # the newest file's casing (no request names the model)
+    assert row["benchmarks"]["arc_easy"]["raw"] == pytest.approx(0.8)
+    assert row["benchmarks"]["hellaswag"]["raw"] == pytest.approx(0.7)
+
+
+def test_hub_casing_comes_from_the_request_when_there_is_one(tmp_path, capsys):
+    from tests.factories import request_file
+
+    requests = tmp_path / "requests"
+    request_file(requests, "QWEN/qwen2.5-7b", status="FINISHED")
+    (row,) = case_rows(capsys, "casing", "--requests", str(requests))
+    assert row["model"] == "QWEN/qwen2.5-7b"
+
+
+def test_adapters_are_their_own_models_with_the_base_shown_and_dot_folders_are_read(capsys):
+    rows = {r["model"]: r for r in case_rows(capsys, "peft")}
+    assert set(rows) == {"acme-labs/base-7b", "acme-labs/lora-chat", "../adapters/my-lora"}
+    assert rows["acme-labs/lora-chat"]["base_model"] == "acme-labs/base-7b"
+    assert rows["../adapters/my-lora"]["base_model"] == "acme-labs/base-7b"  # from the '..__' folder
+    assert rows["acme-labs/base-7b"]["base_model"] is None
+
+
+def test_local_path_models_keep_their_whole_path(capsys):
+    rows = case_rows(capsys, "local_paths")
+    assert sorted(r["model"] for r in rows) == ["/data/llama/13B", "/mnt/vicuna/13B"]
+
+
+def test_api_and_server_models_are_read_with_their_backend(capsys):
+    rows = {r["model"]: r for r in case_rows(capsys, "api")}
+    assert rows["acme-labs/served-7b"]["backend"] == "local-completions"
+    assert rows["gpt-4o-mini"]["backend"] == "openai-chat-completions"
+    assert "tokenized_requests=False" in rows["acme-labs/served-7b"]["setting"]
+    assert "base_url" not in rows["acme-labs/served-7b"]["setting"]  # where the server runs: placement
+    assert rows["gpt-4o-mini"]["benchmarks"]["gsm8k"]["raw"] == pytest.approx(0.88)
+
+
+def test_every_skipped_file_is_a_report_row():
+    report = case_index("skipped").problems()
+    skipped = report[report["level"] == "skipped"]
+    assert set(skipped["path"]) == {
+        "README.md",
+        "acme-labs__group-7b/results_2025-03-01T10-00-00.000000.json.log",
+    }
+    assert (skipped["reason"] == "not a results file (only *.json files are read)").all()
+
+
+def test_hidden_entries_other_than_lm_eval_path_folders_are_reported(tmp_path):
+    from lib.stores import LocalFileStore
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref")
+    (tmp_path / "..__x").mkdir()
+    (tmp_path / "..__x" / "results_1.json").write_text("{}")
+    (tmp_path / ".results_1.json.abc.tmp").write_text("{}")  # an atomic write in flight
+    listed = {f.path: f for f in LocalFileStore(tmp_path).list_files((".json",), irregular=True)}
+    assert set(listed) == {".git", "..__x/results_1.json"}
+    assert listed[".git"].skipped and not listed["..__x/results_1.json"].problem
+
+
+@pytest.mark.parametrize(
+    "case", ["groups", "shots", "model_args", "versions", "casing", "peft", "local_paths", "api"]
+)
+def test_every_lm_eval_case_renders_on_leaderboard_model_and_compare(corpus_app, case):
+    results = str(CASES / case)
+    at = corpus_app("lm_eval.yaml", results=results)
+    frame = at.dataframe[0].value
+    assert len(frame) >= 1
+    at = corpus_app("lm_eval.yaml", "pages/model.py", results=results)
+    assert at.selectbox, "the model page shows no model picker"
+    corpus_app("lm_eval.yaml", "pages/compare.py", results=results)

@@ -104,13 +104,13 @@ def test_huge_file_is_refused_without_parsing(monkeypatch):
         parse_result_bytes("big.json", b" " * 2000 + b"{}")
 
 
-def test_local_folder_model_becomes_local_id():
+def test_local_folder_model_keeps_its_whole_path():
     data = {
         "results": {"t": {"acc,none": 0.5}},
         "n-shot": {"t": 0},
         "config": {"model_args": "pretrained=/srv/models/run7"},
     }
-    assert parse_result_file("x.json", data)[0].model == "local/run7"
+    assert parse_result_file("x.json", data)[0].model == "/srv/models/run7"
 
 
 def test_helpers():

@@ -138,6 +138,9 @@ class Evaluation:
     tokens: float | None = None
     request_file: str = ""
     weight_type: str = ""
+    base_model: str = ""  # the base of an adapter or delta weights
+    backend: str = ""  # lm-eval's model type: hf, vllm, local-completions, openai-chat-completions...
+    setting: str = ""  # model arguments that may change scores, ``k=v,...`` (see docs/formats.md)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     provenance: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 

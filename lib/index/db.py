@@ -101,6 +101,8 @@ class Index:
             self.store_notes = []
             self._refresh_results(stats, progress)
             self._refresh_requests(stats)
+            if stats.parsed or stats.removed or stats.requests_changed:
+                self.con.execute(sql("canonical_models"))  # one casing per Hub model
             self._write_problems()
             stats.seconds = time.perf_counter() - started
             store_state = (tuple(self.store_errors), tuple(self.store_notes))
@@ -162,10 +164,12 @@ class Index:
         stats.removed = len(removed)
         read: dict[str, str] = {}  # path -> version, recorded once the rows are in the index
         problems: dict[str, list[IngestProblem]] = {}
+        skipped = {f.path for f in files if f.skipped}
         for path in changed:
             if path in unreadable:
                 read[path] = current[path]
-                problems[path] = [IngestProblem(path, unreadable[path])]
+                level = "skipped" if path in skipped else "error"
+                problems[path] = [IngestProblem(path, unreadable[path], level)]
         tables: list[tuple[pa.Table, pa.Table]] = []
         for batch in self._parse([p for p in changed if p not in unreadable], progress):
             for path in batch.read:
@@ -175,7 +179,7 @@ class Index:
             stats.failed += batch.failed
             if batch.evaluations.num_rows:
                 tables.append((batch.evaluations, batch.scores))
-        stats.failed += sum(1 for p in changed if p in unreadable)
+        stats.failed += sum(1 for p in changed if p in unreadable and p not in skipped)
         if tables:
             try:
                 self._insert_tables(
@@ -243,7 +247,10 @@ class Index:
             self._requests.pop(info.path, None)
             if info.problem or info.size > MAX_FILE_BYTES:
                 why = info.problem or f"file is {info.size / 1e6:.0f} MB, too large for a request"
-                self._problems[("requests", info.path)] = [IngestProblem(info.path, f"request file: {why}")]
+                level = "skipped" if info.skipped else "error"
+                self._problems[("requests", info.path)] = [
+                    IngestProblem(info.path, f"request file: {why}", level)
+                ]
                 continue
             try:
                 self._requests[info.path] = parse_request(

@@ -74,11 +74,11 @@ def normalize_precision(*candidates: Any) -> str:
 
 
 def model_from_pretrained(pretrained: str) -> str:
-    """A model id from ``pretrained``: a Hub id as is; a local folder as ``local/<folder name>``."""
+    """A model id from ``pretrained``: a Hub id as is; a local folder as its whole path, never only its
+    last folder name (``/data/a/13B`` and ``/data/b/13B`` are two models)."""
     text = pretrained.strip()
-    if text.startswith(("/", "./", "../", "~")) or _WINDOWS_PATH_RE.match(text):
-        name = PurePosixPath(text.replace("\\", "/").rstrip("/")).name or "model"
-        return f"local/{name}"
+    if is_local_path(text):
+        return text.replace("\\", "/").rstrip("/") or "/"
     return text
 
 
@@ -186,3 +186,82 @@ def task_versions(block: Any) -> dict[str, str]:
     if not isinstance(block, dict):
         return {}
     return {str(task): str(v) for task, v in block.items() if isinstance(v, (str, int, float)) and str(v)}
+
+
+# ----------------------------------------------------------------------------- model identity and setting
+# The rule of docs/formats.md "What makes a row": model arguments that name the model (identity), that
+# only place it on hardware or reach a server (placement: never split rows), and every other argument,
+# which may change scores and so splits rows (kept in ``Evaluation.setting``). Unknown arguments split:
+# mixing two settings silently is worse than showing two rows.
+IDENTITY_ARGS = frozenset(
+    {"pretrained", "model", "revision", "dtype", "peft", "delta", "load_in_4bit", "load_in_8bit"}
+)
+PLACEMENT_ARGS = frozenset(
+    {
+        "parallelize",
+        "device_map",
+        "device_map_option",
+        "batch_size",
+        "max_batch_size",
+        "max_memory_per_gpu",
+        "max_cpu_memory",
+        "device",
+        "offload_folder",
+        "trust_remote_code",
+        "cache_dir",
+        "token",
+        "base_url",
+        "num_concurrent",
+        "max_retries",
+        "timeout",
+        "tensor_parallel_size",
+        "data_parallel_size",
+        "gpu_memory_utilization",
+        "swap_space",
+        "seed",
+    }
+)
+# Backends that run the weights themselves: the model is the weights, whichever of these ran them.
+# Any other backend (an API or a server: local-completions, openai-chat-completions, ...) is part of
+# the setting, because the server decides prompt formatting and decoding.
+WEIGHT_BACKENDS = frozenset(
+    {"", "hf", "hf-auto", "hf-causal", "hf-causal-experimental", "huggingface", "gpt2", "vllm", "sglang"}
+)
+
+
+def is_local_path(text: str) -> bool:
+    """A model given as a folder on some machine rather than a Hub id."""
+    return text.startswith(("/", "./", "../", "~", ".\\", "..\\")) or bool(_WINDOWS_PATH_RE.match(text))
+
+
+def model_key(model: str) -> str:
+    """What makes two model names one model: Hub ids are case-insensitive, local paths are not."""
+    return model if is_local_path(model) else model.lower()
+
+
+def model_identity(args: dict[str, str]) -> tuple[str, str, str]:
+    """(model, base model, weight type) from model arguments; ('', '', '') when they name no model.
+
+    ``pretrained`` names the weights (``model`` for API and server backends). An adapter
+    (``peft=...``) or delta weights (``delta=...``) are their own model, with ``pretrained`` as the base.
+    """
+    base = (args.get("pretrained") or args.get("model") or "").strip()
+    for key, weight_type in (("peft", "Adapter"), ("delta", "Delta")):
+        own = (args.get(key) or "").strip()
+        if own:
+            return model_from_pretrained(own), model_from_pretrained(base) if base else "", weight_type
+    return (model_from_pretrained(base) if base else ""), "", ""
+
+
+def setting_text(args: dict[str, str], backend: str, precision: str) -> str:
+    """The arguments that may change scores, as sorted ``k=v`` text ('' for a plain run)."""
+    parts = {
+        key.lower(): value
+        for key, value in args.items()
+        if key.lower() not in IDENTITY_ARGS and key.lower() not in PLACEMENT_ARGS
+    }
+    if not precision and args.get("dtype"):
+        parts["dtype"] = args["dtype"]  # a dtype we cannot name as a precision (auto): keep it apart
+    if backend.lower() not in WEIGHT_BACKENDS:
+        parts["backend"] = backend
+    return ",".join(f"{key}={parts[key]}" for key in sorted(parts))

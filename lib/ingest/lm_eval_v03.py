@@ -14,9 +14,10 @@ from lib.ingest.common import (
     as_int,
     date_from_path,
     model_args_text,
-    model_from_pretrained,
+    model_identity,
     normalize_precision,
     parse_model_args,
+    setting_text,
     task_scores,
     task_versions,
 )
@@ -35,9 +36,9 @@ def detect(data: dict[str, Any]) -> bool:
 def parse(path: str, data: dict[str, Any]) -> Evaluation:
     config = data["config"]
     args = parse_model_args(config.get("model_args"))
-    pretrained = args.get("pretrained", "").strip()
-    if not pretrained:
-        raise IngestError("config.model_args has no pretrained=<model>")
+    model, base_model, adapter_type = model_identity(args)
+    if not model:
+        raise IngestError("config.model_args has no pretrained=<model> (nor model=, peft=)")
     shots = as_int(config.get("num_fewshot"))
     warnings: list[str] = []
     scores: list[Score] = []
@@ -47,16 +48,22 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
         scores.extend(task_scores(task, metrics, shots, None, None, False, warnings, versions.get(task)))
     if not scores:
         raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))
+    precision = normalize_precision(args.get("dtype"), config.get("model_dtype"))
+    backend = str(config.get("model") or "").strip()
     return Evaluation(
-        model=model_from_pretrained(pretrained),
+        model=model,
         revision=args.get("revision", "main"),
-        precision=normalize_precision(args.get("dtype"), config.get("model_dtype")),
+        precision=precision,
         scores=tuple(scores),
         limit=as_float(config.get("limit")),
         date=date_from_path(path),
         model_args=model_args_text(config.get("model_args")),
         batch_size=str(config.get("batch_size") or ""),
         source_format="lm-eval 0.3",
+        weight_type=adapter_type,
+        base_model=base_model,
+        backend=backend,
+        setting=setting_text(args, backend, precision),
         warnings=tuple(warnings),
         provenance={"config": config, "versions": data.get("versions")},
     )

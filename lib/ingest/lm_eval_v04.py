@@ -14,9 +14,10 @@ from lib.ingest.common import (
     as_int,
     date_from_path,
     model_args_text,
-    model_from_pretrained,
+    model_identity,
     normalize_precision,
     parse_model_args,
+    setting_text,
     task_scores,
     task_versions,
 )
@@ -54,9 +55,13 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     config = as_mapping(data.get("config"))
     args = parse_model_args(config.get("model_args"))
     request = as_mapping(data.get("request"))
-    pretrained = str(request.get("model") or args.get("pretrained") or data.get("model_name") or "").strip()
-    if not pretrained:
-        raise IngestError("no model name: none of request.model, config.model_args pretrained, model_name")
+    named, base_model, adapter_type = model_identity(args)
+    model = str(request.get("model") or named or data.get("model_name") or "").strip()
+    if not model:
+        raise IngestError(
+            "no model name: none of request.model, config.model_args pretrained/model/peft, model_name"
+        )
+    backend = str(config.get("model") or "").strip()
     n_shot_block = as_mapping(data.get("n-shot"))
     directions = as_mapping(data.get("higher_is_better"))
     samples_block = as_mapping(data.get("n-samples"))
@@ -101,6 +106,7 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
         "load_in_8bit" if args.get("load_in_8bit") in ("True", "true") else "",
     )
     date = as_float(data.get("date")) or date_from_path(path)
+    setting = setting_text(args, backend, precision)
     limit = as_float(config.get("limit"))
     chat = request.get("use_chat_template")
     if chat is None:
@@ -108,7 +114,7 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     provenance = {key: data[key] for key in _PROVENANCE_KEYS if key in data}
     provenance["config"] = config
     return Evaluation(
-        model=model_from_pretrained(pretrained) if not request.get("model") else pretrained,
+        model=model,
         revision=revision,
         precision=precision,
         scores=tuple(scores),
@@ -126,7 +132,10 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
         step=as_int(request.get("step")),
         tokens=as_float(request.get("tokens")),
         request_file=str(request.get("path") or ""),
-        weight_type=str(request.get("weight_type") or ""),
+        weight_type=str(request.get("weight_type") or adapter_type),
+        base_model=base_model,
+        backend=backend,
+        setting=setting,
         warnings=tuple(warnings),
         provenance=provenance,
     )

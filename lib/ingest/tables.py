@@ -21,7 +21,8 @@ from lib.ingest.common import brief
 
 EVAL_COLUMNS = (
     "eval_id model revision sha precision weight_type chat_template limit_n lm_eval_version git_hash date "
-    "duration_s model_args batch_size source_format training step tokens request_file n_warnings"
+    "duration_s model_args batch_size source_format training step tokens request_file n_warnings "
+    "base_model backend setting model_written"
 ).split()
 SCORE_COLUMNS = "eval_id task metric filter value stderr n_shot higher_is_better n_samples version".split()
 EVAL_TYPES = {
@@ -172,7 +173,7 @@ def _rows(
         _float_in(ev.limit, float(_INT64), "limit", warnings), ev.lm_eval_version, ev.git_hash, date,
         _float_in(ev.duration_s, float(_INT64), "total_evaluation_time_seconds", warnings), ev.model_args,
         ev.batch_size, ev.source_format, training or (ev.model if step is not None else ""), step, tokens,
-        ev.request_file, len(warnings),
+        ev.request_file, len(warnings), ev.base_model, ev.backend, ev.setting, ev.model,
     ))  # fmt: skip
     for score in ev.scores:  # Score is a named tuple in column order
         n_shot, n_samples = score.n_shot, score.n_samples
@@ -182,7 +183,7 @@ def _rows(
             warnings.append(f"{score.task}: n-shot {brief(n_shot)} is out of range; score skipped")
         else:
             warnings.append(f"{score.task}: n-samples {brief(n_samples)} is out of range; ignored")
-            srows.append((path, *score[:-1], None))
+            srows.append((path, *score._replace(n_samples=None)))
 
 
 def _int_in(value: Any, high: int, name: str, warnings: list[str]) -> int | None:

@@ -18,6 +18,8 @@ from lib.ingest.common import (
     date_from_path,
     model_args_text,
     normalize_precision,
+    parse_model_args,
+    setting_text,
     task_scores,
     task_versions,
 )
@@ -57,10 +59,12 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     if not scores:
         raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))
     sha = str(config.get("model_sha") or "").strip()
+    precision = normalize_precision(config.get("model_dtype"))
+    backend = str(config.get("model") or "").strip()
     return Evaluation(
         model=model,
         revision=sha or str(config.get("model_revision") or "").strip() or "main",
-        precision=normalize_precision(config.get("model_dtype")),
+        precision=precision,
         scores=tuple(scores),
         sha=sha,
         limit=as_float(config.get("limit")),
@@ -70,6 +74,8 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
         model_args=model_args_text(config.get("model_args")),
         batch_size=str(config.get("batch_size") or ""),
         source_format="template",
+        backend=backend,
+        setting=setting_text(parse_model_args(config.get("model_args")), backend, precision),
         warnings=tuple(warnings),
         provenance={"config": config, "versions": data.get("versions")},
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]*$")
 MAX_PATH_LENGTH = 512
@@ -39,6 +39,27 @@ class FileInfo:
     size: int
     version: str  # mtime_ns locally, blob id on the Hub: equal versions mean equal content
     problem: str = ""  # set for an entry named like a file that cannot be read as one (see list_files)
+    skipped: bool = (
+        False  # an entry deliberately not read (not a results file, hidden): reported, not an error
+    )
+
+
+# lm-eval names an output folder after the model with '/' as '__': `peft=../adapters/x` gives
+# `..__adapters__x`, `./x` gives `.__x`. Such folders are read; other hidden entries are skipped.
+SANITIZED_PATH_PREFIXES = ("..__", ".__")
+# Files that belong beside results and are read by their own readers (samples), never reported.
+KNOWN_SIDE_FILES = (".jsonl",)
+# Our own atomic writes' temporary files (`.<name>.<random>.tmp`): transient, not even reported.
+TEMP_FILE_RE = re.compile(r"^\..+\.tmp$")
+HIDDEN = "a hidden entry (its name starts with '.'): not read"
+NOT_RESULTS = "not a results file (only *.json files are read)"
+
+
+def is_sanitized_path_folder(name: str, entry: Any = None) -> bool:
+    """A folder lm-eval named after a relative model path (``..__adapters__x``): read, not hidden."""
+    if not name.startswith(SANITIZED_PATH_PREFIXES):
+        return False
+    return entry is None or entry.is_dir(follow_symlinks=False)
 
 
 class FileStore(Protocol):

@@ -28,7 +28,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lib.stores.base import FileInfo, StoreError, StoreWriteError, UnsafePathError
+from lib.stores.base import (
+    HIDDEN,
+    KNOWN_SIDE_FILES,
+    NOT_RESULTS,
+    FileInfo,
+    StoreError,
+    StoreWriteError,
+    UnsafePathError,
+    is_sanitized_path_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,16 +181,20 @@ class HubFileStore:
     def list_files(self, suffixes: tuple[str, ...] = (".json",), irregular: bool = False) -> list[FileInfo]:
         """Files of the repo as of now (or, offline, as of ``as_of``); StoreError when there is no copy.
 
-        A repo holds only regular files (blobs), so ``irregular`` adds nothing here."""
+        A repo holds only regular files (blobs); with ``irregular``, the files that are not read (hidden,
+        or not named like ``suffixes``) are listed as skipped so that the report names them."""
         synced = self.sync()
         files: dict[str, dict[str, Any]] = self._load_manifest()["files"]
         if not synced and self.as_of is None:
             raise StoreError(self.message)
-        return [
-            FileInfo(path, int(meta.get("size", 0)), str(meta["oid"]))
-            for path, meta in sorted(files.items())
-            if path.endswith(suffixes) and not _hidden(path)
-        ]
+        found = []
+        for path, meta in sorted(files.items()):
+            if path.endswith(suffixes) and not _hidden(path):
+                found.append(FileInfo(path, int(meta.get("size", 0)), str(meta["oid"])))
+            elif irregular and path != _MANIFEST and not path.endswith(KNOWN_SIDE_FILES):
+                why = HIDDEN if _hidden(path) else NOT_RESULTS
+                found.append(FileInfo(path, 0, f"skipped:{meta['oid']}", why, skipped=True))
+        return found
 
     def read_bytes(self, path: str) -> bytes:
         if path not in self._load_manifest()["files"]:
@@ -358,7 +371,12 @@ def _default_cache() -> Path:
 
 
 def _hidden(path: str) -> bool:
-    return any(part.startswith(".") for part in path.split("/"))
+    """A path with a hidden part; lm-eval's folders named after relative paths (``..__x``) are not."""
+    parts = path.split("/")
+    return any(
+        part.startswith(".") and not (i < len(parts) - 1 and is_sanitized_path_folder(part))
+        for i, part in enumerate(parts)
+    )
 
 
 def _escape_pattern(path: str) -> str:

@@ -9,7 +9,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from lib.stores.base import FileInfo, StoreMissingError, StoreWriteError, UnsafePathError
+from lib.stores.base import (
+    HIDDEN,
+    KNOWN_SIDE_FILES,
+    NOT_RESULTS,
+    TEMP_FILE_RE,
+    FileInfo,
+    StoreMissingError,
+    StoreWriteError,
+    UnsafePathError,
+    is_sanitized_path_folder,
+)
 
 # A compare-and-swap holds its lock for one small write; a lock older than this was left by a killed writer.
 STALE_LOCK_S = 30.0
@@ -44,12 +54,21 @@ class LocalFileStore:
                 with os.scandir(stack.pop()) as entries:
                     for entry in entries:
                         name = entry.name
-                        if name[0] == ".":
-                            continue  # temporary files of atomic writes, .git, caches
+                        if name[0] == "." and not is_sanitized_path_folder(name, entry):
+                            if irregular and not TEMP_FILE_RE.match(name):
+                                found.append(self._skipped(entry, root_len, HIDDEN))
+                            continue  # .git, caches; temporary files of atomic writes: not even reported
                         if entry.is_dir(follow_symlinks=False):
                             stack.append(entry.path)
                             if irregular and name.endswith(suffixes):
                                 found.append(self._irregular(entry, root_len, "is a folder, not a file"))
+                        elif (
+                            irregular
+                            and not name.endswith(suffixes)
+                            and not name.endswith(KNOWN_SIDE_FILES)
+                            and not entry.is_symlink()
+                        ):
+                            found.append(self._skipped(entry, root_len, NOT_RESULTS))
                         elif name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
                             rel = entry.path[root_len:].replace(os.sep, "/")
                             if not _is_utf8(rel):
@@ -76,6 +95,11 @@ class LocalFileStore:
         except OSError:
             stamp = 0
         return FileInfo(_printable(rel), 0, f"irregular:{stamp}:{problem}", problem)
+
+    def _skipped(self, entry: os.DirEntry[str], root_len: int, why: str) -> FileInfo:
+        """An entry deliberately not read, listed so that the report says so (nothing skipped silently)."""
+        info = self._irregular(entry, root_len, why)
+        return FileInfo(info.path, 0, info.version, why, skipped=True)
 
     def _other(self, entry: os.DirEntry[str], root_len: int) -> FileInfo:
         """A symbolic link (read when it names a regular file inside the store) or a special file."""

@@ -18,7 +18,7 @@ QUALIFY row_number() OVER (
 
 CREATE OR REPLACE VIEW evaluation_rows AS
 SELECT
-    e.*,
+    e.* EXCLUDE (base_model),
     r.path AS request_path,
     r.status AS request_status,
     coalesce(nullif(e.weight_type, ''), r.weight_type, 'Original') AS weight_type_final,
@@ -27,7 +27,7 @@ SELECT
     r.license,
     r.likes,
     r.architecture,
-    r.base_model,
+    coalesce(nullif(e.base_model, ''), r.base_model) AS base_model,
     r.submitted_time,
     r.sender,
     coalesce(r.flagged, '') AS flagged,

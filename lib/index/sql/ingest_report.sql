@@ -1,35 +1,37 @@
--- The ingest report: files that failed or loaded with a caveat (the `problems` table), plus results
--- files that repeat another file's evaluation: same model, commit (or revision), precision, chat
--- template, limit and the same task at the same n-shot. The newest file is used; the others are
--- reported as warnings so a user knows which file won.
+-- The ingest report: files that failed, were skipped or loaded with a caveat (the `problems` table),
+-- plus results files that repeat another file's evaluation: one setting (model, commit or revision,
+-- precision, chat template, limit, score-changing model arguments: `base_no`) and the same task at the
+-- same n-shot and task version. The newest file is used; the others are reported as warnings naming
+-- the file that won and why: a later date, or, when the dates are equal or missing, its path sorting last.
 WITH keyed AS (
-    SELECT
-        s.eval_id,
-        s.task,
-        s.n_shot,
-        e.date,
-        concat_ws('|', e.model, coalesce(nullif(e.sha, ''), e.revision), e.precision,
-                  e.chat_template::VARCHAR, coalesce(e.limit_n::VARCHAR, 'full')) AS base_key
-    FROM (SELECT DISTINCT eval_id, task, n_shot FROM scores) s
+    SELECT s.eval_id, s.task, s.n_shot, s.version, e.date, e.base_no
+    FROM (SELECT DISTINCT eval_id, task, n_shot, version FROM scores) s
     JOIN evaluations e USING (eval_id)
 ),
 ranked AS (
     SELECT
         *,
-        first(eval_id) OVER (
-            PARTITION BY base_key, task, n_shot ORDER BY date DESC NULLS LAST, eval_id DESC
-        ) AS newest
+        first(eval_id) OVER w AS newest,
+        first(date) OVER w AS newest_date
     FROM keyed
+    WINDOW w AS (PARTITION BY base_no, task, n_shot, version ORDER BY date DESC NULLS LAST, eval_id DESC)
 ),
 duplicates AS (
     SELECT
         'results' AS store,
         eval_id AS path,
         'warning' AS level,
-        'duplicate of ' || any_value(newest) || ' for ' || count(*) || ' task(s); the newer file is used' AS reason
+        'duplicate of ' || any_value(newest) || ' for ' || count(*) || ' task(s); that file is used: '
+            || CASE
+                WHEN any_value(date) IS NOT NULL AND any_value(newest_date) > any_value(date)
+                    THEN 'it is newer'
+                WHEN any_value(date) IS NULL AND any_value(newest_date) IS NULL
+                    THEN 'neither file has a date, so the tie was broken by path (the one sorting last)'
+                ELSE 'the dates are equal or missing, so the tie was broken by path (the one sorting last)'
+            END AS reason
     FROM ranked
     WHERE eval_id <> newest
-    GROUP BY eval_id
+    GROUP BY eval_id, newest
 )
 SELECT store, path, level, reason FROM problems
 UNION ALL

@@ -2,14 +2,18 @@
 -- Expects a registered table `components` (comp_no, bench_no, task, metric, filter, baseline,
 -- num_fewshot, higher_is_better, n_components). Parameter $include_partial: keep --limit runs.
 --
--- A leaderboard row is (model, sha or revision, precision, chat template, limit): `base_no`, a hash
--- computed at ingest. Most rows have one evaluation and take its scores as they are. Rows with several
--- evaluations keep, per component, the newest file's score; when they disagree on a component's
--- n-shot, the row is split per results file rather than mixed. Integer keys throughout, and the
--- expensive de-duplication only where it is needed: that keeps this fast at 100,000 evaluations.
+-- A leaderboard row is one comparable setting: (model, sha or revision, precision, chat template,
+-- limit, the model arguments that change scores) — `base_no`, a hash computed at ingest — and, per
+-- task, one n-shot and one task version. Most rows have one evaluation and take its scores as they are.
+-- Rows with several evaluations keep, per component, the newest file's score (no date or the same
+-- date: the path that sorts last). When their files disagree on a component's n-shot or task version,
+-- the files are grouped by the n-shots and versions they used on the disputed components (a file with
+-- none of them joins every group), and each group is its own row, labelled ('5-shot', 'gsm8k v3').
+-- Integer keys throughout, and the expensive steps only where needed: that keeps this fast at 100,000
+-- evaluations.
 CREATE OR REPLACE TEMP TABLE per_benchmark AS
 WITH candidates AS (
-    SELECT eval_no, base_no, coalesce(date, -1e18) AS date
+    SELECT eval_no, eval_id, base_no, coalesce(date, -1e18) AS date
     FROM evaluations
     WHERE $include_partial OR limit_n IS NULL
 ),
@@ -21,7 +25,7 @@ matched AS (
     SELECT
         s.eval_no,
         c.comp_no,
-        arg_min({'value': s.value, 'stderr': s.stderr, 'n_shot': s.n_shot},
+        arg_min({'value': s.value, 'stderr': s.stderr, 'n_shot': s.n_shot, 'version': s.version},
                 CASE WHEN s.filter = 'none' THEN '' ELSE s.filter END) AS m
     FROM scores s
     JOIN components c
@@ -34,44 +38,70 @@ matched AS (
 keyed AS (
     SELECT
         m.eval_no, m.comp_no, m.m.value AS value, m.m.stderr AS stderr, m.m.n_shot AS n_shot,
-        k.base_no, k.date, k.base_no IN (SELECT base_no FROM shared) AS is_shared
+        m.m.version AS version, k.eval_id, k.base_no, k.date,
+        k.base_no IN (SELECT base_no FROM shared) AS is_shared
     FROM matched m
     JOIN candidates k USING (eval_no)
 ),
-split AS (
-    SELECT DISTINCT base_no
+disputed AS (
+    -- components on which the files of one row disagree: n-shot, or task version
+    SELECT
+        base_no, comp_no,
+        count(DISTINCT coalesce(n_shot, -1)) > 1 AS by_shot,
+        count(DISTINCT coalesce(version, '?')) > 1 AS by_version
     FROM keyed
     WHERE is_shared
     GROUP BY base_no, comp_no
-    HAVING min(coalesce(n_shot, -1)) <> max(coalesce(n_shot, -1))
+    HAVING by_shot OR by_version
+),
+signatures AS (
+    -- each file's setting on the disputed components: its distinct n-shots and task versions
+    SELECT
+        k.base_no, k.eval_no,
+        array_to_string(list_sort(list_distinct(flatten(list([
+            CASE WHEN d.by_shot THEN coalesce(k.n_shot::VARCHAR, '?') || '-shot' END,
+            CASE WHEN d.by_version THEN c.task || ' v' || coalesce(k.version, '?') END
+        ])))), ', ') AS label
+    FROM keyed k
+    JOIN disputed d USING (base_no, comp_no)
+    JOIN components c USING (comp_no)
+    GROUP BY k.base_no, k.eval_no
+),
+groups AS (
+    SELECT DISTINCT base_no, label FROM signatures
+),
+placed AS (
+    -- a file of a disputed row goes to its group; a file without disputed components to every group
+    SELECT k.*, coalesce(s.label, g.label) AS split_label
+    FROM keyed k
+    LEFT JOIN signatures s USING (base_no, eval_no)
+    LEFT JOIN groups g ON s.label IS NULL AND g.base_no = k.base_no
+    WHERE k.is_shared
 ),
 latest AS (
-    SELECT base_no AS row_no, comp_no, false AS is_split, value, stderr, n_shot, eval_no, date
+    SELECT base_no AS row_no, comp_no, NULL::VARCHAR AS split_label, value, stderr, n_shot, eval_no, date
     FROM keyed
     WHERE NOT is_shared
     UNION ALL
     SELECT
-        k.row_no, k.comp_no, any_value(k.is_split),
-        arg_max(k.value, {'date': k.date, 'eval_no': k.eval_no}),
-        arg_max(k.stderr, {'date': k.date, 'eval_no': k.eval_no}),
-        arg_max(k.n_shot, {'date': k.date, 'eval_no': k.eval_no}),
-        arg_max(k.eval_no, {'date': k.date, 'eval_no': k.eval_no}),
+        k.row_no, k.comp_no, any_value(k.split_label),
+        arg_max(k.value, {'date': k.date, 'eval_id': k.eval_id}),
+        arg_max(k.stderr, {'date': k.date, 'eval_id': k.eval_id}),
+        arg_max(k.n_shot, {'date': k.date, 'eval_id': k.eval_id}),
+        arg_max(k.eval_no, {'date': k.date, 'eval_id': k.eval_id}),
         max(k.date)
     FROM (
         SELECT
-            keyed.*,
-            split.base_no IS NOT NULL AS is_split,
-            CASE WHEN split.base_no IS NULL THEN keyed.base_no ELSE hash(keyed.base_no, keyed.eval_no) END AS row_no
-        FROM keyed
-        LEFT JOIN split USING (base_no)
-        WHERE keyed.is_shared
+            placed.*,
+            CASE WHEN split_label IS NULL THEN base_no ELSE hash(base_no, split_label) END AS row_no
+        FROM placed
     ) k
     GROUP BY k.row_no, k.comp_no
 )
 SELECT
     l.row_no,
     c.bench_no,
-    l.is_split,
+    l.split_label,
     c.n_components = 1 AS complete,
     l.value AS raw,
     CASE WHEN c.higher_is_better
@@ -90,7 +120,7 @@ UNION ALL
 SELECT
     l.row_no,
     c.bench_no,
-    any_value(l.is_split),
+    any_value(l.split_label),
     count(*) = any_value(c.n_components),
     avg(l.value),
     CASE WHEN any_value(c.higher_is_better)

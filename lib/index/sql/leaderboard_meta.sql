@@ -11,7 +11,9 @@ SELECT
     r.row_idx,
     concat_ws('|', v.model, coalesce(nullif(v.sha, ''), v.revision), v.precision, v.chat_template::VARCHAR,
               coalesce(v.limit_n::VARCHAR, 'full'))
-        || CASE WHEN r.is_split THEN '|' || v.eval_id ELSE '' END AS row_key,
+        || CASE WHEN coalesce(v.setting, '') <> '' THEN '|' || v.setting ELSE '' END
+        || CASE WHEN r.split_label IS NOT NULL THEN '|' || r.split_label ELSE '' END AS row_key,
+    r.split_label AS setting_label, v.setting, v.backend,
     v.model, v.revision, v.sha, v.precision, v.chat_template, v.limit_n, v.lm_eval_version,
     v.weight_type_final AS weight_type, v.model_type, v.params, v.license, v.likes, v.architecture,
     v.base_model, v.submitted_time, v.flagged, v.merged, v.moe, v.on_hub, v.private,

@@ -5,13 +5,13 @@ SELECT
     row_no,
     (row_number() OVER ()) - 1 AS row_idx,
     eval_no,
-    is_split,
+    split_label,
     eval_nos
 FROM (
     SELECT
         row_no,
         arg_max(eval_no, {'date': date, 'eval_no': eval_no}) AS eval_no,
-        any_value(is_split) AS is_split,
+        any_value(split_label) AS split_label,
         list(DISTINCT eval_no) AS eval_nos
     FROM per_benchmark
     GROUP BY row_no

@@ -5,7 +5,7 @@
 SELECT
     e.eval_id, e.model, e.revision, e.sha, e.precision, e.weight_type_final AS weight_type,
     coalesce(e.chat_template, false) AS chat_template, e.limit_n, e.lm_eval_version, e.git_hash,
-    e.date, e.duration_s, e.model_args, e.batch_size, e.source_format, e.n_warnings,
+    e.date, e.duration_s, e.model_args, e.batch_size, e.source_format, e.backend, e.setting, e.n_warnings,
     e.request_path, e.request_status, e.model_type, e.params, e.license, e.likes, e.architecture,
     e.base_model, e.submitted_time, e.flagged, e.merged, e.moe, e.on_hub, e.private,
     e.training_final AS training, e.step_final AS step, e.tokens_final AS tokens,

@@ -20,8 +20,12 @@ CREATE TABLE evaluations (
     tokens DOUBLE,
     request_file VARCHAR,
     n_warnings INTEGER,
+    base_model VARCHAR,        -- the base of an adapter (peft=) or delta weights
+    backend VARCHAR,           -- lm-eval's model type (hf, vllm, local-completions, ...)
+    setting VARCHAR,           -- model arguments that may change scores, k=v,... (docs/formats.md)
+    model_written VARCHAR,     -- the model id as the file spells it; `model` is the shown casing
     eval_no INTEGER,           -- a small integer id, for fast joins and groupings
-    base_no UBIGINT            -- hash of (model, sha or revision, precision, chat template, limit)
+    base_no UBIGINT            -- hash of (model key, sha or revision, precision, chat template, limit, setting)
 );
 
 CREATE TABLE scores (
