@@ -269,3 +269,23 @@ def test_every_lm_eval_case_renders_on_leaderboard_model_and_compare(corpus_app,
     at = corpus_app("lm_eval.yaml", "pages/model.py", results=results)
     assert at.selectbox, "the model page shows no model picker"
     corpus_app("lm_eval.yaml", "pages/compare.py", results=results)
+
+
+def test_filtered_metrics_keep_their_comma_in_the_benchmark_list(capsys):
+    from lib.analysis.ranking import split_benchmark_list
+
+    assert split_benchmark_list("gsm8k:exact_match,strict-match,gpqa", ["gpqa"]) == [
+        "gsm8k:exact_match,strict-match",
+        "gpqa",
+    ]
+    assert split_benchmark_list("a:acc,b:acc_norm,none") == ["a:acc", "b:acc_norm,none"]
+    rows = case_rows(
+        capsys,
+        "api",
+        "--benchmarks",
+        "gsm8k:exact_match,flexible-extract,gsm8k:exact_match,strict-match,arc_easy",
+    )
+    served = next(r for r in rows if r["model"] == "acme-labs/served-7b")["benchmarks"]
+    assert served["gsm8k:exact_match,flexible-extract"]["raw"] == pytest.approx(0.55)
+    assert served["gsm8k:exact_match,strict-match"]["raw"] == pytest.approx(0.5)
+    assert served["arc_easy"]["raw"] is None

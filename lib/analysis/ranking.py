@@ -51,6 +51,30 @@ def mean_stderr(stderrs: Sequence[float], weights: Sequence[float] | None = None
     return math.sqrt(sum((wi * s) ** 2 for wi, s in zip(w, stderrs, strict=True))) / sum(w)
 
 
+def split_benchmark_list(text: str, known_ids: Sequence[str] = ()) -> list[str]:
+    """A comma-separated selection as items, keeping lm-eval's filtered metric whole.
+
+    ``gsm8k:exact_match,strict-match,gpqa`` is ``["gsm8k:exact_match,strict-match", "gpqa"]``: a part
+    without ``:`` right after a ``task:metric`` part that has no filter yet is that metric's filter,
+    unless it is one of ``known_ids`` (the definition's benchmark ids).
+    """
+    items: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        previous = items[-1] if items else ""
+        if (
+            ":" not in part
+            and part not in known_ids
+            and ":" in previous
+            and "," not in previous.partition(":")[2]
+        ):
+            items[-1] = f"{previous},{part}"
+        else:
+            items.append(part)
+    return items
+
+
 def resolve_benchmarks(definition: Definition, spec: Sequence[str] | None = None) -> tuple[Benchmark, ...]:
     """The benchmarks to rank: the definition's ids, or ``task:metric`` for tasks it does not name.
 
@@ -88,7 +112,7 @@ def _ad_hoc_benchmark(definition: Definition, task: str, metric_text: str) -> Be
             if comp.task == task and comp.metric == metric:
                 baseline = comp.baseline
     hib = default_higher_is_better(metric)
-    bench_id = re.sub(r"[^a-z0-9_]+", "_", f"{task}__{metric}".lower()).strip("_")[:60] or "custom"
+    bench_id = re.sub(r"[^a-z0-9_]+", "_", f"{task}__{metric_text}".lower()).strip("_")[:60] or "custom"
     component = Component(task, metric, filt, baseline, None, hib)
     return Benchmark(
         id=bench_id,

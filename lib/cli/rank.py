@@ -8,6 +8,7 @@ import sys
 import pandas as pd
 
 from lib.analysis.leaderboard import LeaderboardView, build_table
+from lib.analysis.ranking import split_benchmark_list
 from lib.cli import add_store_options
 from lib.cli._common import clean, dumps, open_index, print_frame, text_or_none
 
@@ -15,7 +16,12 @@ from lib.cli._common import clean, dumps, open_index, print_frame, text_or_none
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("rank", help="rank models like the leaderboard page does")
     add_store_options(parser)
-    parser.add_argument("--benchmarks", default="", help="comma-separated benchmark ids or task:metric pairs")
+    parser.add_argument(
+        "--benchmarks",
+        default="",
+        help="comma-separated benchmark ids or task:metric pairs; a filtered metric is written as lm-eval "
+        "spells it: gsm8k:exact_match,strict-match",
+    )
     parser.add_argument("--by", default="average", help="'average' or a benchmark id (default: average)")
     parser.add_argument("--raw", action="store_true", help="rank on raw instead of normalized scores")
     parser.add_argument("--weights", default="", help="custom weights for the average, e.g. bbh=2,math=1")
@@ -44,7 +50,7 @@ def _weights(text: str) -> dict[str, float] | None:
 def run(args: argparse.Namespace) -> int:
     definition, index = open_index(args)
     view = LeaderboardView(
-        benchmarks=tuple(b.strip() for b in args.benchmarks.split(",") if b.strip()),
+        benchmarks=tuple(split_benchmark_list(args.benchmarks, [b.id for b in definition.benchmarks])),
         by=args.by,
         raw=args.raw,
         weights=_weights(args.weights),

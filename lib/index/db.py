@@ -25,7 +25,7 @@ from lib.core.config import Definition
 from lib.core.records import IngestProblem, Request
 from lib.ingest import MAX_FILE_BYTES
 from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
-from lib.ingest.tables import ParsedBatch, parse_batch, reason
+from lib.ingest.tables import EVAL_COLUMNS, ParsedBatch, parse_batch, reason
 from lib.queue.requests import parse_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
@@ -284,6 +284,11 @@ class Index:
             first = self._next_eval_no
             self._next_eval_no += evaluations.num_rows
             numbers = pa.array(range(first, self._next_eval_no), type=pa.int32())
+            for column in EVAL_COLUMNS:  # a caller with fewer columns (bench/) gets them as NULL
+                if column not in evaluations.column_names:
+                    evaluations = evaluations.append_column(
+                        column, pa.nulls(evaluations.num_rows, pa.string())
+                    )
             self.con.register("new_evaluations", evaluations.append_column("eval_no", numbers))
             self.con.register("new_scores", scores)
             try:
