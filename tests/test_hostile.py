@@ -149,3 +149,63 @@ def _blocked_on(pid: int, fifo: Path) -> bool:
         return False
     # openat(AT_FDCWD, path, ...): blocked in the open of a FIFO with no writer
     return bool(syscall) and syscall[0] in ("257", "56") and fifo.exists()
+
+
+def test_hub_yaml_of_the_corpus(corpus):
+    from lib.hub.loader import MirrorLoader
+
+    loaded = MirrorLoader(corpus.hub).load()
+    by_model = {r.model for r in loaded.results}
+    errors = [p.path for p in loaded.problems if p.level == "error"]
+    for key, outcome in corpus.yaml_expected.items():
+        model = "/".join(key.split("/")[:2])
+        kind = corpus.yaml_classes[key]
+        named = any(path.startswith(key) for path in errors)
+        assert (model in by_model, named) == (outcome == "load", outcome == "error"), (kind, key)
+    assert all(len(p.reason) < 400 for p in loaded.problems)
+
+
+BOMB_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from lib.hub.results import parse_eval_results, parse_model_card
+from tests.hostile_corpus import ALIAS_BOMB
+lines = ALIAS_BOMB.strip().split("\\n")
+entry = "- dataset: {id: cais/hle, task_id: default}\\n  value: 0.5\\n"
+bomb = entry + "".join(f"  {line}\\n" for line in lines) + "  notes: *i\\n"
+results, problems = parse_eval_results("org/m", ".eval_results/bomb.yaml", bomb)
+card, card_problems = parse_model_card("org/m", "---\\n" + ALIAS_BOMB + "model-index: *i\\n---\\n")
+print(len(bomb.encode()), len(results), len(card), problems[0].reason, card_problems[0].reason, sep="|")
+"""
+
+
+def test_an_alias_bomb_is_refused_within_bounded_memory():
+    """The child may use at most 1 GiB of address space: expanding the bomb needs tens of GiB."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", BOMB_CHILD], cwd=root, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    size, results, card, reason, card_reason = done.stdout.strip().split("|")
+    assert int(size) < 600 and results == card == "0"
+    assert "expands to more than" in reason and "expands to more than" in card_reason
+
+
+def test_bounded_yaml_keeps_harmless_aliases_and_refuses_the_rest():
+    from lib.core.bounded import YamlRefused, load_yaml
+
+    assert load_yaml("base: &b {lr: 1}\nrun: *b\n") == {"base": {"lr": 1}, "run": {"lr": 1}}
+    for text, why in [
+        ("a: &a [*a]\n", "recursive"),
+        ("a: " + "[" * 100 + "]" * 100, "nested deeper"),
+        ("- " * 100 + "x", "nested deeper"),
+        ("a: " + "9" * 5000, "digits"),
+        (b"a: \xff", "not UTF-8"),
+        ("a: 1\n" * 300_000, "limit"),
+    ]:
+        with pytest.raises(YamlRefused, match=why):
+            load_yaml(text)

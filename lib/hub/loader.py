@@ -23,8 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib.core.bounded import MAX_YAML_BYTES, YamlRefused, load_yaml
 from lib.core.records import IngestProblem
-from lib.hub.results import HubResult, parse_eval_results, parse_model_card, result_from_dict
+from lib.hub.results import (
+    MAX_CARD_BYTES,
+    HubResult,
+    parse_eval_results,
+    parse_model_card,
+    result_from_dict,
+)
 from lib.stores.base import UnsafePathError, safe_relpath
 
 log = logging.getLogger(__name__)
@@ -88,21 +95,23 @@ class MirrorLoader:
             self._load_model(model, folder, out)
         for eval_yaml in sorted(self.root.glob("datasets/*/*/eval.yaml")):
             dataset = f"{eval_yaml.parent.parent.name}/{eval_yaml.parent.name}"
-            out.benchmarks[dataset] = _benchmark_meta(eval_yaml.read_text(encoding="utf-8"))
+            out.benchmarks[dataset] = _benchmark_meta(_read_bounded(eval_yaml, MAX_YAML_BYTES))
         out.notes.append(f"read from the local Hub mirror {self.root}")
         return out
 
     def _load_model(self, model: str, folder: Path, out: HubResultsSet) -> None:
-        main_files = {p.name: p.read_bytes() for p in sorted((folder / EVAL_DIR).glob("*.yaml"))}
+        main_files = {
+            p.name: _read_bounded(p, MAX_YAML_BYTES) for p in sorted((folder / EVAL_DIR).glob("*.yaml"))
+        }
         for name, data in main_files.items():
             out.extend(*parse_eval_results(model, f"{EVAL_DIR}/{name}", data))
         readme = folder / "README.md"
         if readme.is_file():
-            out.extend(*parse_model_card(model, readme.read_bytes()))
+            out.extend(*parse_model_card(model, _read_bounded(readme, MAX_CARD_BYTES)))
         for pr in sorted((folder / "pulls").glob("*")):
             pr_url = f"https://huggingface.co/{model}/discussions/{pr.name}"
             for path in sorted((pr / EVAL_DIR).glob("*.yaml")):
-                data = path.read_bytes()
+                data = _read_bounded(path, MAX_YAML_BYTES)
                 if main_files.get(path.name) == data:
                     continue
                 out.extend(
@@ -229,7 +238,7 @@ class HubResultsLoader:
             endpoint=self.endpoint,
             token=self._token,
         )
-        return Path(local).read_bytes()
+        return _read_bounded(Path(local), MAX_CARD_BYTES if path.endswith(".md") else MAX_YAML_BYTES)
 
     def _cached(self, file: Path, read: Any) -> tuple[list[HubResult], list[IngestProblem]]:
         if file.is_file():
@@ -268,12 +277,16 @@ def _decode(file: Path) -> tuple[list[HubResult], list[IngestProblem]]:
     return results, problems
 
 
-def _benchmark_meta(text: str) -> dict[str, Any]:
-    import yaml
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a file: enough for the parser to see that it is over its limit."""
+    with path.open("rb") as handle:
+        return handle.read(limit + 1)
 
+
+def _benchmark_meta(text: bytes) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = load_yaml(text)
+    except YamlRefused:
         return {}
     if not isinstance(data, dict):
         return {}

@@ -24,8 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import yaml
-
+from lib.core.bounded import YamlRefused, brief, load_yaml
 from lib.core.records import IngestProblem
 
 ORIGIN_EVAL_RESULTS = "eval_results"
@@ -34,6 +33,7 @@ BADGES = ("verified", "community", "leaderboard", "source")
 _REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _FRONT_MATTER_RE = re.compile(r"\A\s*---\s*\n(.*?)\n---\s*(\n|\Z)", re.DOTALL)
 _KNOWN_KEYS = {"dataset", "value", "verifyToken", "date", "source", "notes"}
+MAX_CARD_BYTES = 8 << 20  # a README; its YAML front matter is bounded by lib.core.bounded
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,9 @@ def parse_eval_results(
     """The entries of one ``.eval_results`` file of ``model``, and a problem row per bad entry."""
     where = f"{model}/{path}"
     try:
-        data = yaml.safe_load(text.decode("utf-8") if isinstance(text, bytes) else text)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return [], [IngestProblem(where, f"eval results: not valid YAML: {_short(exc)}")]
+        data = load_yaml(text)
+    except YamlRefused as exc:
+        return [], [IngestProblem(where, f"eval results: not read: {exc}")]
     if not isinstance(data, list):
         kind = "empty" if data is None else type(data).__name__
         return [], [
@@ -119,7 +119,7 @@ def parse_eval_results(
 def _entry(model: str, path: str, item: Any) -> tuple[HubResult, list[str]]:
     if not isinstance(item, dict):
         raise ValueError(f"an entry must be a mapping, got {type(item).__name__}")
-    warnings = [f"unknown field {key!r} ignored" for key in item if key not in _KNOWN_KEYS]
+    warnings = [f"unknown field {brief(key)} ignored" for key in item if key not in _KNOWN_KEYS]
     dataset = item.get("dataset")
     if not isinstance(dataset, dict):
         raise ValueError("missing 'dataset' mapping (with 'id' and 'task_id')")
@@ -165,7 +165,7 @@ def _required_text(data: dict[str, Any], key: str, label: str) -> str:
     if value is None or value == "":
         raise ValueError(f"missing required field {label}")
     if not isinstance(value, str):
-        raise ValueError(f"{label} must be a string, got {type(value).__name__} {value!r}")
+        raise ValueError(f"{label} must be a string, got {brief(value)}")
     return value.strip()
 
 
@@ -174,7 +174,7 @@ def _optional_text(data: dict[str, Any], key: str, label: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{label} must be a string, got {type(value).__name__} {value!r}")
+        raise ValueError(f"{label} must be a string, got {brief(value)}")
     return value.strip()
 
 
@@ -182,10 +182,14 @@ def _number(value: Any) -> float:
     if value is None:
         raise ValueError("missing required field value")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"value must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(float(value)):
-        raise ValueError(f"value must be a finite number, got {value!r}")
-    return float(value)
+        raise ValueError(f"value must be a number, got {brief(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond a float's range
+        raise ValueError(f"value {brief(value)} is out of range") from None
+    if not math.isfinite(number):
+        raise ValueError(f"value must be a finite number, got {brief(value)}")
+    return number
 
 
 def _date(value: Any) -> tuple[str, str]:
@@ -195,7 +199,7 @@ def _date(value: Any) -> tuple[str, str]:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat(), "date is not quoted (YAML read it as a date): accepted, please quote it"
     if not isinstance(value, str):
-        raise ValueError(f"date must be a quoted ISO-8601 string, got {type(value).__name__} {value!r}")
+        raise ValueError(f"date must be a quoted ISO-8601 string, got {brief(value)}")
     text = value.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
@@ -203,7 +207,7 @@ def _date(value: Any) -> tuple[str, str]:
         else:
             dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f'date {value!r} is not ISO-8601 (e.g. "2025-01-15")') from None
+        raise ValueError(f'date {brief(value)} is not ISO-8601 (e.g. "2025-01-15")') from None
     return text, ""
 
 
@@ -213,11 +217,14 @@ def _short(exc: BaseException) -> str:
 
 # --------------------------------------------------------------------------- model-index (README.md)
 def front_matter(text: str) -> dict[str, Any] | None:
-    """The YAML metadata block at the top of a model card, or None when it has none."""
+    """The YAML metadata block at the top of a model card, or None when it has none.
+
+    YamlRefused when the block is too large, expands too far (aliases), nests too deep or is malformed.
+    """
     match = _FRONT_MATTER_RE.match(text)
     if match is None:
         return None
-    data = yaml.safe_load(match.group(1))
+    data = load_yaml(match.group(1))
     return data if isinstance(data, dict) else None
 
 
@@ -231,10 +238,16 @@ def parse_model_card(
     ``dataset.config`` (else ``default``), and the metric ``metrics[].type``.
     """
     where = f"{model}/{path}"
+    if len(text) > MAX_CARD_BYTES:
+        return [], [
+            IngestProblem(where, f"model card: larger than the {MAX_CARD_BYTES >> 20} MiB limit; not read")
+        ]
     try:
         meta = front_matter(text.decode("utf-8") if isinstance(text, bytes) else text)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return [], [IngestProblem(where, f"model card: front matter is not valid YAML: {_short(exc)}")]
+    except UnicodeDecodeError as exc:
+        return [], [IngestProblem(where, f"model card: not UTF-8 text (byte {exc.start})")]
+    except YamlRefused as exc:
+        return [], [IngestProblem(where, f"model card: front matter not read: {exc}")]
     if not meta or "model-index" not in meta:
         return [], []
     index = meta["model-index"]
@@ -252,7 +265,7 @@ def parse_model_card(
             label = f"{where}#model-index[{m}].results[{r}]"
             try:
                 results += _model_index_result(model, path, entry.get("name"), item)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - one malformed result is its own problem row
                 problems.append(IngestProblem(label, f"model card: {_describe(exc)}"))
     return results, problems
 
@@ -287,7 +300,9 @@ def _model_index_result(model: str, path: str, name: Any, item: Any) -> list[Hub
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
-        return f"missing required field {exc.args[0]!r}"
+        return f"missing required field {brief(exc.args[0])}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
     return _short(exc)
 
 

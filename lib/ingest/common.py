@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from lib.core.bounded import brief
 from lib.core.records import Score, as_float, default_higher_is_better
 
 
@@ -101,26 +102,6 @@ def as_int(value: Any) -> int | None:
         return value
     number = as_float(value)
     return int(number) if number is not None else None
-
-
-def brief(value: Any, limit: int = 60) -> str:
-    """A short, safe text for a value named in a message: never a whole unbounded repr.
-
-    A 5,000-digit integer cannot even be turned into text by ``repr`` (Python refuses), a string may be
-    megabytes long and hold lone surrogates, and a container's repr walks the whole tree.
-    """
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, int):
-        bits = value.bit_length()
-        text = repr(value) if bits <= 64 else f"an integer of about {int(bits * 0.30103) + 1} digits"
-    elif isinstance(value, str):
-        text = repr(value[:limit]) + ("..." if len(value) > limit else "")
-    elif isinstance(value, (dict, list, tuple)):
-        text = f"a {type(value).__name__} of {len(value)} items"
-    else:
-        text = f"a {type(value).__name__}"
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def task_scores(

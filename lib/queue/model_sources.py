@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import yaml
-
+from lib.core.bounded import YamlRefused, load_yaml
 from lib.stores.base import UnsafePathError, safe_relpath
 
 log = logging.getLogger(__name__)
@@ -97,8 +96,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not match:
         return {}, text
     try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+        data = load_yaml(match.group(1))
+    except YamlRefused:  # too large, an alias bomb, too deep or malformed: no metadata
         data = None
     return (data if isinstance(data, dict) else {}), text[match.end() :]
 
