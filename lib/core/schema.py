@@ -245,6 +245,13 @@ class Evaluation(Section):
         default_factory=list,
         description="local model folders must lie inside one of these (symlinks resolved; relative to this file)",
     )
+    local_model_max_gb: float = Field(
+        80.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="the most a local model folder may hold (GB, 10^9 bytes): its files are hashed at "
+        "submission, so a larger folder is refused before any byte is read",
+    )
     tasks_include_path: str | Names | None = Field(
         None,
         description="task YAML folder(s) for lm-eval (`@TASKS_DIR@` in them becomes the folder's absolute path)",

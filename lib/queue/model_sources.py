@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import struct
 from collections.abc import Callable, Iterator
@@ -21,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from lib.core.bounded import YamlRefused, load_yaml
+from lib.core.bounded import YamlRefused, brief, load_yaml
 from lib.stores.base import UnsafePathError, safe_relpath
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LOCAL_PREFIX = "local/"
+DEFAULT_MAX_FOLDER_BYTES = 80 * 10**9  # the definition's evaluation.local_model_max_gb default
+MAX_FOLDER_FILES = 100_000
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _MAX_HEADER = 100 * 1024 * 1024  # a safetensors header larger than this is not a real model file
 
@@ -256,15 +259,33 @@ def _hub_errors(model: str, revision: str) -> Iterator[None]:
 class LocalModelSource:
     """Model folders on this machine, allowed only inside ``roots`` (the definition's local_model_roots).
 
-    A model is named ``local/<folder-name>`` or given as an absolute folder path inside a root. Its "sha"
-    is a content hash of the folder's files, so a changed folder is a new submission.
+    A model is named ``local/<folder-name>`` or given as an absolute folder path inside a root; the
+    folder is resolved (symbolic links included) before the root check, so a link inside a root that
+    points elsewhere is refused. Its "sha" is a content hash of the folder's files, so a changed folder is
+    a new submission; hashing reads at most ``max_bytes`` and never follows a link out of the roots.
+    ``progress`` (when given) gets (bytes hashed, bytes in all) while hashing.
     """
 
-    def __init__(self, roots: list[str] | tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        roots: list[str] | tuple[str, ...],
+        max_bytes: int = DEFAULT_MAX_FOLDER_BYTES,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.roots = tuple(Path(r).expanduser().resolve() for r in roots)
+        self.max_bytes = max_bytes
+        self.progress = progress
 
     def folder_for(self, model: str) -> Path:
         """The folder a ``local/<name>`` id or an absolute path names; ModelNotFound says why not."""
+        try:
+            return self._folder_for(model)
+        except OSError as exc:  # a name too long for the file system, a link loop, no permission
+            raise ModelNotFound(
+                f"{brief(model.strip())} cannot be opened as a folder: {exc.strerror}"
+            ) from None
+
+    def _folder_for(self, model: str) -> Path:
         text = model.strip()
         if not self.roots:
             raise ModelNotFound("this leaderboard has no local model folders configured (local_model_roots)")
@@ -273,21 +294,28 @@ class LocalModelSource:
             try:
                 safe_relpath(name)
             except UnsafePathError as exc:
-                raise ModelNotFound(f"{text!r} is not a valid local model name: {exc}") from exc
+                raise ModelNotFound(f"{brief(text)} is not a valid local model name: {exc}") from exc
             if "/" in name:
-                raise ModelNotFound(f"{text!r}: a local model is local/<folder-name>, one folder level")
+                raise ModelNotFound(f"{brief(text)}: a local model is local/<folder-name>, one folder level")
             for root in self.roots:
                 if (root / name).is_dir():
-                    return (root / name).resolve()
-            raise ModelNotFound(f"no folder {name!r} in the local model folders ({self._shown()})")
+                    return self._inside_roots(root / name, text)
+            raise ModelNotFound(f"no folder {brief(name)} in the local model folders ({self._shown()})")
         folder = Path(text).expanduser()
         if not folder.is_absolute():
-            raise ModelNotFound(f"{text!r}: give local/<folder-name> or an absolute folder path")
+            raise ModelNotFound(f"{brief(text)}: give local/<folder-name> or an absolute folder path")
+        resolved = self._inside_roots(folder, text)
+        if not resolved.is_dir():
+            raise ModelNotFound(f"model folder {brief(text)} does not exist")
+        return resolved
+
+    def _inside_roots(self, folder: Path, text: str) -> Path:
+        """``folder`` with every link resolved, when that lies strictly inside a root."""
         resolved = folder.resolve()
         if not any(resolved != root and root in resolved.parents for root in self.roots):
-            raise ModelNotFound(f"{text} is outside the allowed local model folders ({self._shown()})")
-        if not resolved.is_dir():
-            raise ModelNotFound(f"model folder {text} does not exist")
+            raise ModelNotFound(
+                f"{brief(text)} is (or links to) a folder outside the allowed local model folders ({self._shown()})"
+            )
         return resolved
 
     def _shown(self) -> str:
@@ -308,7 +336,7 @@ class LocalModelSource:
             card, _ = split_front_matter(readme.read_text(encoding="utf-8", errors="replace"))
         return ResolvedModel(
             model=f"{LOCAL_PREFIX}{name}",
-            sha=folder_content_hash(folder),
+            sha=folder_content_hash(folder, self.roots, self.max_bytes, self.progress),
             license=card_license(card),
             model_path=str(folder),
             card_data=card,
@@ -336,19 +364,68 @@ class LocalModelSource:
         return sum(safetensors_parameter_count(f) for f in files) or None
 
 
-def folder_content_hash(folder: Path) -> str:
-    """sha256 over every file's relative path and content (hidden files and folders skipped)."""
+def folder_content_hash(
+    folder: Path,
+    roots: tuple[Path, ...] = (),
+    max_bytes: int = DEFAULT_MAX_FOLDER_BYTES,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
+    """sha256 over every file's relative path and content (hidden files and folders skipped).
+
+    The walk never follows a linked folder; a linked file is hashed only when it resolves inside
+    ``folder`` or one of ``roots`` (a Hub cache snapshot links to its blobs), else the model is refused,
+    as it is when it holds more than ``max_bytes`` or ``MAX_FOLDER_FILES`` files. Sizes are summed before
+    anything is read; ``progress`` gets (bytes hashed, bytes in all).
+    """
+    allowed = (folder.resolve(), *roots)
+    files: list[tuple[str, Path, int]] = []
+    total = 0
+    for current, dirs, names in os.walk(folder):  # followlinks=False: a linked folder is not entered
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        base = Path(current)
+        for name in [d for d in dirs if (base / d).is_symlink()]:
+            _check_link(base / name, folder, allowed)
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            path = base / name
+            target = _check_link(path, folder, allowed) if path.is_symlink() else path
+            if target is None or not target.is_file():
+                continue
+            size = target.stat().st_size
+            total += size
+            files.append((path.relative_to(folder).as_posix(), target, size))
+            if total > max_bytes or len(files) > MAX_FOLDER_FILES:
+                raise ModelSourceError(
+                    f"{folder.name} holds more than {max_bytes / 1e9:g} GB or {MAX_FOLDER_FILES:,} files, "
+                    "the limit for a local model (evaluation.local_model_max_gb)"
+                )
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        digest.update(rel.as_posix().encode("utf-8") + b"\0")
-        with path.open("rb") as handle:
+    done = 0
+    for rel, target, _size in sorted(files):
+        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        with target.open("rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _check_link(path: Path, folder: Path, allowed: tuple[Path, ...]) -> Path | None:
+    """The target of a link inside the model; ModelSourceError when it leaves the allowed folders."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling or a loop: nothing to hash
+        return None
+    if not any(target == base or base in target.parents for base in allowed):
+        rel = path.relative_to(folder).as_posix()
+        raise ModelSourceError(
+            f"{folder.name}/{brief(rel)} links outside the allowed local model folders: not read"
+        )
+    return target
 
 
 def safetensors_parameter_count(path: Path) -> int:

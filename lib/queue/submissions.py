@@ -121,6 +121,7 @@ class Check:
     params: float | None = None
     architectures: tuple[str, ...] = ()
     is_local: bool = False
+    progress: Callable[[int, int], None] | None = None  # (bytes hashed, bytes in all) of a local folder
 
 
 Rule = Callable[[Check], Refusal | None]
@@ -405,13 +406,15 @@ def validate_submission(
     requests: list[Request],
     source: ModelSource | None = None,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Refusal | dict[str, Any]:
     """Run every rule in order; the first failure's Refusal, or the request dict to write.
 
     ``source`` reads Hub models (default: a ``HubModelSource`` on $HF_ENDPOINT); local models are read
-    from the definition's ``local_model_roots``. Never raises for bad input.
+    from the definition's ``local_model_roots``, and ``progress`` follows the hashing of their files.
+    Never raises for bad input.
     """
-    check = Check(form, definition, requests, source, now or datetime.now(UTC))
+    check = Check(form, definition, requests, source, now or datetime.now(UTC), progress=progress)
     for rule in RULES:
         refusal = rule(check)
         if refusal is not None:
@@ -457,6 +460,7 @@ def submit(
     store: FileStore,
     source: ModelSource | None = None,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SubmissionResult:
     """Validate and write the request with an exclusive create (never overwrites).
 
@@ -464,7 +468,7 @@ def submit(
     written when a rule refuses (the Hub unreachable included).
     """
     requests, _ = read_requests(store) if _store_exists(store) else ([], [])
-    outcome = validate_submission(form, definition, requests, source, now)
+    outcome = validate_submission(form, definition, requests, source, now, progress)
     if isinstance(outcome, Refusal):
         return SubmissionResult(refusal=outcome)
     path = _free_path(store, outcome)
@@ -660,7 +664,11 @@ def _parse_time(text: str) -> datetime | None:
 
 def _source(check: Check, local: bool | None = None) -> ModelSource:
     if local if local is not None else check.is_local:
-        return LocalModelSource(tuple(_local_roots(check.definition)))
+        return LocalModelSource(
+            tuple(_local_roots(check.definition)),
+            int(check.definition.evaluation.local_model_max_gb * 1e9),
+            check.progress,
+        )
     if check.source is None:
         from lib.queue.model_sources import HubModelSource
 

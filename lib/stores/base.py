@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]*$")
 MAX_PATH_LENGTH = 512
+MAX_SEGMENT_BYTES = 255  # a file name longer than this fails with an OSError on common file systems
 
 
 class StoreError(RuntimeError):
@@ -115,7 +116,11 @@ def safe_relpath(*segments: str) -> str:
     for segment in segments:
         for part in str(segment).split("/"):
             if not _SEGMENT_RE.match(part) or part in (".", "..") or ".." in part:
-                raise UnsafePathError(f"unsafe path segment {part!r}")
+                raise UnsafePathError(f"unsafe path segment {part[:60]!r}")
+            if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
+                raise UnsafePathError(
+                    f"path segment {part[:20]!r}... is longer than {MAX_SEGMENT_BYTES} bytes"
+                )
             cleaned.append(part)
     joined = "/".join(cleaned)
     if not joined or len(joined) > MAX_PATH_LENGTH:

@@ -7,6 +7,9 @@ that says what to fix or the request's place in the queue with a tracking link. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from lib.core.config import Definition
@@ -75,10 +78,28 @@ def _form(definition: Definition, identity: Identity) -> None:
     )
     index = app_index(definition)
     with st.spinner("Checking the model…"):
-        result = submit(form, definition, index.requests)
+        result = submit(form, definition, index.requests, progress=_hashing_progress())
     if result.accepted:
         index.refresh()
     st.session_state[RESULT_KEY] = result
+
+
+def _hashing_progress() -> Callable[[int, int], None]:
+    """A progress bar for hashing a local model folder, drawn on its first call, moved per percent."""
+    state: dict[str, Any] = {"bar": None, "shown": -1}
+
+    def show(done: int, total: int) -> None:
+        percent = int(100 * done / total) if total else 100
+        if percent == state["shown"]:
+            return
+        state["shown"] = percent
+        text = f"Hashing the model folder: {done / 1e9:.1f} of {total / 1e9:.1f} GB"
+        if state["bar"] is None:
+            state["bar"] = st.progress(percent, text=text)
+        else:
+            state["bar"].progress(percent, text=text)
+
+    return show
 
 
 def _settings_text(definition: Definition) -> str:
