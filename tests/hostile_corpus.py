@@ -277,7 +277,7 @@ def _request(model: str, rng: random.Random) -> dict[str, Any]:
 def _write_requests(corpus: Corpus, rng: random.Random, count: int) -> None:
     kinds = list(REQUEST_CLASSES)
     for i in range(count):
-        kind = "valid" if i % 3 == 0 else kinds[1 + i % (len(kinds) - 1)]
+        kind = "valid" if i % 3 == 0 else kinds[1 + (i - 1 - i // 3) % (len(kinds) - 1)]
         org, name = f"org{i % 13}", f"model-{i}"
         rel = f"{org}/{name}_eval_request_False_bfloat16_Original.json"
         path = corpus.requests / rel
@@ -339,7 +339,7 @@ def _entry(rng: random.Random, value: Any = None) -> str:
 def _write_yaml(corpus: Corpus, rng: random.Random, count: int) -> None:
     kinds = list(YAML_CLASSES)
     for i in range(count):
-        kind = "valid" if i % 3 == 0 else kinds[1 + i % (len(kinds) - 1)]
+        kind = "valid" if i % 3 == 0 else kinds[1 + (i - 1 - i // 3) % (len(kinds) - 1)]
         model = f"org{i % 11}/model-{i}"
         folder = corpus.hub / model
         (folder / ".eval_results").mkdir(parents=True, exist_ok=True)

@@ -209,3 +209,28 @@ def test_bounded_yaml_keeps_harmless_aliases_and_refuses_the_rest():
     ]:
         with pytest.raises(YamlRefused, match=why):
             load_yaml(text)
+
+
+def test_every_request_and_yaml_class_is_tried(corpus):
+    from tests.hostile_corpus import REQUEST_CLASSES, YAML_CLASSES
+
+    assert set(corpus.request_classes.values()) == set(REQUEST_CLASSES)
+    assert set(corpus.yaml_classes.values()) == set(YAML_CLASSES)
+
+
+def test_the_bench_reproduces_it_and_reports_peak_memory():
+    """``python bench/hostile.py`` on a tiny corpus: every class survives, every reader reports memory."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "bench/hostile.py", "--results", "120", "--requests", "30", "--yaml", "30"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "CRASHED" not in done.stdout and "DIFFERENT" not in done.stdout
+    total = next(line for line in done.stdout.splitlines() if line.startswith("| **all**"))
+    tried, survived = (cell.strip("* ") for cell in total.split("|")[2:4])
+    assert tried == survived and int(tried) == 120 + 30 + 30 + 1
+    assert done.stdout.count(" MiB") >= 4
