@@ -25,13 +25,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lib.core.bounded import YamlRefused, brief, load_yaml
+from lib.core.cards import front_matter
 from lib.core.records import IngestProblem
 
 ORIGIN_EVAL_RESULTS = "eval_results"
 ORIGIN_MODEL_INDEX = "model-index"
 BADGES = ("verified", "community", "leaderboard", "source")
 _REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-_FRONT_MATTER_RE = re.compile(r"\A\s*---\s*\n(.*?)\n---\s*(\n|\Z)", re.DOTALL)
 _KNOWN_KEYS = {"dataset", "value", "verifyToken", "date", "source", "notes"}
 MAX_CARD_BYTES = 8 << 20  # a README; its YAML front matter is bounded by lib.core.bounded
 
@@ -216,18 +216,6 @@ def _short(exc: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------- model-index (README.md)
-def front_matter(text: str) -> dict[str, Any] | None:
-    """The YAML metadata block at the top of a model card, or None when it has none.
-
-    YamlRefused when the block is too large, expands too far (aliases), nests too deep or is malformed.
-    """
-    match = _FRONT_MATTER_RE.match(text)
-    if match is None:
-        return None
-    data = load_yaml(match.group(1))
-    return data if isinstance(data, dict) else None
-
-
 def parse_model_card(
     model: str, text: str | bytes, path: str = "README.md"
 ) -> tuple[list[HubResult], list[IngestProblem]]:
@@ -243,7 +231,7 @@ def parse_model_card(
             IngestProblem(where, f"model card: larger than the {MAX_CARD_BYTES >> 20} MiB limit; not read")
         ]
     try:
-        meta = front_matter(text.decode("utf-8") if isinstance(text, bytes) else text)
+        meta, _ = front_matter(text.decode("utf-8") if isinstance(text, bytes) else text)
     except UnicodeDecodeError as exc:
         return [], [IngestProblem(where, f"model card: not UTF-8 text (byte {exc.start})")]
     except YamlRefused as exc:

@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from lib.core.bounded import YamlRefused, brief, load_yaml
+from lib.core.bounded import YamlRefused, brief
+from lib.core.cards import front_matter
 from lib.stores.base import UnsafePathError, safe_relpath
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ T = TypeVar("T")
 LOCAL_PREFIX = "local/"
 DEFAULT_MAX_FOLDER_BYTES = 80 * 10**9  # the definition's evaluation.local_model_max_gb default
 MAX_FOLDER_FILES = 100_000
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _MAX_HEADER = 100 * 1024 * 1024  # a safetensors header larger than this is not a real model file
 
 
@@ -95,14 +94,11 @@ class ModelSource(Protocol):
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """A model card's YAML metadata (empty when absent or broken) and its body."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return {}, text
     try:
-        data = load_yaml(match.group(1))
-    except YamlRefused:  # too large, an alias bomb, too deep or malformed: no metadata
-        data = None
-    return (data if isinstance(data, dict) else {}), text[match.end() :]
+        data, body = front_matter(text)
+    except YamlRefused:  # too large, an alias bomb, too deep or malformed: no metadata, the whole text
+        return {}, text
+    return data or {}, body
 
 
 def card_license(card_data: dict[str, Any]) -> str:
