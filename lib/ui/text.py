@@ -3,8 +3,8 @@
 Streamlit renders labels, captions, alerts, expander titles and progress texts as Markdown: a model name
 such as ``[click](https://evil)`` or ``![x](https://evil/pixel.png)`` would become a link or a remote
 image, a bare URL would become a link, ``:red[...]`` a colour directive and ``$...$`` a formula. Every
-such text goes through ``plain`` (one line, every Markdown character escaped) or ``plain_block`` (keeps
-line breaks) before it is handed to an ``st.*`` element that renders Markdown; long free text is better
+such text goes through ``plain`` (one line, every Markdown character escaped, bare URLs broken with an
+invisible word joiner so they are not auto-linked) or ``plain_block`` (keeps line breaks) before it is handed to an ``st.*`` element that renders Markdown; long free text is better
 shown with ``st.text`` or ``st.code``. Streamlit itself never renders raw HTML here (no
 ``unsafe_allow_html`` anywhere), so escaping Markdown is what is left to do. This module holds no
 business rules.
@@ -19,6 +19,11 @@ import re
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'@])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
+# Streamlit's Markdown (remark-gfm) turns bare URLs, "www." names and e-mail addresses into links after
+# escapes are decoded, so escaping cannot stop it: an invisible word joiner (U+2060) inside "://",
+# after "www" and after "@" breaks the pattern and leaves the text as it reads.
+_WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(:)(?=//)|(?i:\b(www))(?=\.)|(@)")
 MAX_LABEL_CHARS = 300
 
 
@@ -28,6 +33,7 @@ def plain(text: object, limit: int = MAX_LABEL_CHARS) -> str:
     value = _SPACES.sub(" ", _CONTROL.sub(" ", "" if text is None else str(text))).strip()
     if len(value) > limit:
         value = value[: limit - 1] + "…"
+    value = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, value)
     return _MD_SPECIAL.sub(r"\\\1", value)
 
 
