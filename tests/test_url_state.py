@@ -44,7 +44,7 @@ text_values = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
 @given(text=text_values)
 def test_numbers_from_the_url_are_finite_and_inside_their_range(text):
     for setting in NUMBER_SETTINGS:
@@ -57,7 +57,7 @@ def test_numbers_from_the_url_are_finite_and_inside_their_range(text):
             assert len(notice) < 300 and f"?{setting.key}=" in notice
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
 @given(text=text_values)
 def test_other_values_from_the_url_are_valid_choices(text):
     for setting in OTHER_SETTINGS:

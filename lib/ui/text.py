@@ -23,7 +23,7 @@ _SPACES = re.compile(r"\s+")
 # escapes are decoded, so escaping cannot stop it: an invisible word joiner (U+2060) inside "://",
 # after "www" and after "@" breaks the pattern and leaves the text as it reads.
 _WORD_JOINER = "\u2060"
-_AUTOLINK = re.compile(r"(:)(?=//)|(?i:\b(www))(?=\.)|(@)")
+_AUTOLINK = re.compile(r"(:)(?=//)|(?i:(www))(?=\.)|(@)")
 MAX_LABEL_CHARS = 300
 
 
