@@ -289,3 +289,120 @@ def test_filtered_metrics_keep_their_comma_in_the_benchmark_list(capsys):
     assert served["gsm8k:exact_match,flexible-extract"]["raw"] == pytest.approx(0.55)
     assert served["gsm8k:exact_match,strict-match"]["raw"] == pytest.approx(0.5)
     assert served["arc_easy"]["raw"] is None
+
+
+# ----------------------------------------------------------------------------- table sources
+TABLES = CORPUS / "tables"
+OLL_CSV = str(TABLES / "open_llm_contents.csv")
+
+
+def test_open_llm_leaderboard_contents_is_that_leaderboard(capsys):
+    """The demo definition's six benchmarks are the OLL v2 columns: point --results at a snapshot."""
+    rows = {r["model"]: r for r in rank_json(capsys, "--results", OLL_CSV)}
+    assert set(rows) == {"acme-labs/Falcon-Mini-7B-Instruct", "acme-labs/Falcon-Mini-7B"}  # flagged hidden
+    chat = rows["acme-labs/Falcon-Mini-7B-Instruct"]
+    assert chat["benchmarks"]["gpqa"]["raw"] == pytest.approx(0.31)
+    assert chat["benchmarks"]["gpqa"]["normalized"] == pytest.approx(8.0)  # (0.31 - 0.25) / 0.75
+    assert chat["benchmarks"]["bbh"]["normalized"] == pytest.approx(31.5)  # the table's, not recomputed
+    assert chat["average"] == pytest.approx((71 + 31.5 + 18 + 8 + 9.8 + 25 / 0.9) / 6)
+    assert chat["sha"] == "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+    assert chat["base_model"] == "acme-labs/Falcon-Mini-7B" and chat["chat_template"] is True
+    flagged = rank_json(capsys, "--results", OLL_CSV, "--show-flagged")
+    assert "someone/mega-merge-12B" in {r["model"] for r in flagged}
+
+
+def test_open_llm_leaderboard_metadata_maps_to_our_columns():
+    from lib.analysis.leaderboard import LeaderboardView, build_table
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    definition = load_definition("demo")
+    index = build_index(definition, OLL_CSV, "")
+    frame = build_table(index, definition, LeaderboardView(hide=())).frame.set_index("model")
+    merge = frame.loc["someone/mega-merge-12B"]
+    assert merge["license"] == "cc-by-nc-4.0" and merge["params"] == pytest.approx(12.2)
+    assert bool(merge["merged"]) and bool(merge["moe"]) and merge["flagged"]
+    assert merge["likes"] == 3 and merge["architecture"] == "MistralForCausalLM"
+    assert "merges" in merge["model_type"]
+    report = index.problems()
+    assert set(report["reason"]) == {
+        "table row: no model name",
+        "table row: no numeric score in any benchmark column",
+    }
+    assert index.counts()["requests"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_open_llm_leaderboard_contents_read_as_parquet_and_json_lines(tmp_path, capsys, fmt):
+    import duckdb
+
+    if fmt == "parquet":
+        target = tmp_path / "contents.parquet"
+        duckdb.read_csv(OLL_CSV, header=True).write_parquet(str(target))
+    else:
+        target = TABLES / "open_llm_contents.jsonl"
+    rows = {r["model"]: r for r in rank_json(capsys, "--results", str(target))}
+    assert rows["acme-labs/Falcon-Mini-7B"]["benchmarks"]["mmlu_pro"]["raw"] == pytest.approx(0.29)
+
+
+def test_long_table_checkpoint_series_and_unreadable_rows(capsys):
+    tables = str(DEFINITIONS / "tables.yaml")
+    code = main(
+        ["checkpoints", "--config", tables, "--task", "hellaswag", "--metric", "acc", "--format", "json"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    (series,) = json.loads(out)
+    assert series["training"] == "acme-labs/olmo-mini" and series["n_checkpoints"] == 4
+    assert series["best_revision"] == "stage1-step8000-tokens34B"
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    report = build_index(load_definition(tables)).problems()
+    reasons = sorted(report["reason"])
+    assert reasons == ["table row: no model name", "table row: value 'n/a' is not a finite number"]
+    assert all("checkpoints_long.csv#row " in p for p in report["path"])
+
+
+def test_any_other_table_through_a_column_mapping(capsys):
+    rows = {r["model"]: r for r in rank_json(capsys, "--config", str(DEFINITIONS / "tables.yaml"))}
+    assert rows["team/exp-a"]["benchmarks"]["hellaswag"]["raw"] == pytest.approx(0.61)
+    assert rows["team/exp-b"]["benchmarks"]["arc_easy"]["n_shot"] == 0
+
+
+def test_a_table_in_no_known_layout_is_one_report_row(tmp_path):
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    odd = tmp_path / "odd.csv"
+    odd.write_text("who,what\na,b\n")
+    report = build_index(load_definition("demo"), str(odd), "").problems()
+    (line,) = report.itertuples()
+    assert line.level == "error" and "match no known layout" in line.reason
+
+
+def test_tables_render_on_leaderboard_model_compare_and_checkpoints(corpus_app):
+    at = corpus_app("tables.yaml")
+    assert len(at.dataframe[0].value) == 6
+    corpus_app("tables.yaml", "pages/model.py", model="acme-labs/olmo-mini")
+    corpus_app("tables.yaml", "pages/compare.py", m="team/exp-a|main|,team/exp-b|main|")
+    at = corpus_app("tables.yaml", "pages/checkpoints.py")
+    assert not at.exception
+
+
+def test_open_llm_leaderboard_snapshot_renders_on_the_pages(corpus_app):
+    demo = str(ROOT / "lib" / "definitions" / "demo.yaml")
+    at = corpus_app(demo, results=OLL_CSV)
+    frame = at.dataframe[0].value
+    assert set(frame["Model"].astype(str)) == {
+        "acme-labs/Falcon-Mini-7B-Instruct",
+        "acme-labs/Falcon-Mini-7B",
+    }
+    corpus_app(demo, "pages/model.py", results=OLL_CSV, model="acme-labs/Falcon-Mini-7B")
+    corpus_app(
+        demo,
+        "pages/compare.py",
+        results=OLL_CSV,
+        m="acme-labs/Falcon-Mini-7B|0f1e2d3c4b5a69788796a5b4c3d2e1f009876543|bfloat16,"
+        "acme-labs/Falcon-Mini-7B-Instruct|a1b2c3d4e5f60718293a4b5c6d7e8f9012345678|bfloat16",
+    )

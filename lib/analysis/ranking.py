@@ -265,6 +265,7 @@ def _components_frame(benchmarks: Sequence[Benchmark]) -> pd.DataFrame:
             "num_fewshot": c.num_fewshot,
             "higher_is_better": c.higher_is_better,
             "n_components": len(b.components),
+            "bench_key": f"benchmark:{b.id}",  # benchmark-level scores of table sources
         }
         for j, b in enumerate(benchmarks)
         for c in b.components

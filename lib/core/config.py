@@ -20,7 +20,14 @@ import yaml
 from pydantic import ValidationError
 
 from lib.core.records import default_higher_is_better
-from lib.core.schema import EVALUATION_MODES, BenchmarkSpec, DefinitionFile, Evaluation, Submissions
+from lib.core.schema import (
+    EVALUATION_MODES,
+    BenchmarkSpec,
+    DefinitionFile,
+    Evaluation,
+    Submissions,
+    TableSource,
+)
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "definitions"
 DEFAULT_DEFINITION = "demo"
@@ -117,6 +124,7 @@ class Definition:
     revision_patterns: tuple[str, ...] = ()
     hub_models: tuple[str, ...] = ()
     hub_mirror: str | None = None
+    table_sources: tuple[TableSource, ...] = ()  # stores.tables, locations resolved (docs/formats.md)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def benchmark(self, benchmark_id: str) -> Benchmark:
@@ -285,6 +293,9 @@ def _from_spec(spec: DefinitionFile, data: dict[str, Any], path: Path) -> Defini
         revision_patterns=tuple(spec.checkpoints.revision_patterns),
         hub_models=tuple(spec.hub.models),
         hub_mirror=spec.hub.mirror,
+        table_sources=tuple(
+            t.model_copy(update={"location": _store_location(t.location, path)}) for t in spec.stores.tables
+        ),
         raw=data,
     )
 

@@ -175,8 +175,51 @@ class CategorySpec(Section):
     description: str = Field("", description="what belongs in it")
 
 
+# ----------------------------------------------------------------------------- table sources (issue 11)
+TABLE_LAYOUTS = ("auto", "open_llm_leaderboard", "long", "wide")
+TABLE_FORMATS = ("auto", "csv", "parquet", "jsonl")
+
+
+class TableSource(Section):
+    """A table of scores read with DuckDB's own readers (see docs/formats.md, "Table sources")."""
+
+    location: str = Field(
+        description="the table: a file (relative to this file) or `hub:org/name/path/in/repo.parquet` "
+        "(a file of a dataset repo on the Hub)"
+    )
+    layout: Literal[TABLE_LAYOUTS] = Field(  # type: ignore[valid-type]
+        "auto",
+        description="`open_llm_leaderboard` (the Open LLM Leaderboard's `contents`: one row per model), "
+        "`long` (one row per score), `wide` (one row per model, a column per benchmark, named in "
+        "`benchmarks`), or `auto`: told apart by the columns",
+    )
+    format: Literal[TABLE_FORMATS] = Field(  # type: ignore[valid-type]
+        "auto", description="`csv`, `parquet`, `jsonl` (JSON lines), or `auto`: from the file's extension"
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="our field -> the table's column, for columns named otherwise than the layout "
+        "expects (`model: run_name`, `value: score`); fields in docs/formats.md",
+    )
+    benchmarks: dict[str, str] = Field(
+        default_factory=dict,
+        description="`wide`: benchmark id -> the column of its raw score (a fraction, 0 to 1)",
+    )
+    normalized: dict[str, str] = Field(
+        default_factory=dict,
+        description="`wide`: benchmark id -> the column of its normalized score (0 to 100), when the "
+        "table has one; otherwise it is computed from the raw score and the baseline",
+    )
+
+
 class Stores(Section):
     """Where the files are."""
+
+    tables: list[TableSource] = Field(
+        default_factory=list,
+        description="tables of scores read besides the results store (CSV, Parquet, JSON lines; local "
+        "or on the Hub); each entry has the fields below",
+    )
 
     requests: str = Field(
         "requests",

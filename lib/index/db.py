@@ -23,9 +23,11 @@ import pyarrow as pa
 
 from lib.core.config import Definition
 from lib.core.records import IngestProblem, Request
+from lib.core.schema import TableSource
+from lib.index import table_sources as tables_io
 from lib.ingest import MAX_FILE_BYTES
 from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
-from lib.ingest.tables import EVAL_COLUMNS, ParsedBatch, parse_batch, reason
+from lib.ingest.tables import EVAL_COLUMNS, ParsedBatch, parse_batch, reason, to_tables
 from lib.queue.requests import parse_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
@@ -72,7 +74,13 @@ class Index:
     ) -> None:
         self.definition = definition
         self.parallel = parallel  # cold loads of many files may use worker processes
-        self.results = _as_store(results if results is not None else definition.results_store)
+        results_location = results if results is not None else definition.results_store
+        self.table_sources: list[TableSource] = list(definition.table_sources)
+        if isinstance(results_location, str) and tables_io.is_table_location(results_location):
+            # a results "store" that is one table file: `--results contents.parquet`
+            self.table_sources.append(TableSource(location=results_location))
+            results_location = ""
+        self.results = _as_store(results_location)
         self.requests = _as_store(requests if requests is not None else definition.requests_store)
         self.con = duckdb.connect(":memory:")
         self.con.execute(sql("schema"))
@@ -90,6 +98,7 @@ class Index:
         self.store_errors: list[str] = []
         self.store_notes: list[str] = []  # not errors: a store folder that is not created yet
         self._store_state: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self._tables: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]] = {}  # version, ids, metadata
 
     # ----------------------------------------------------------------- building
     def refresh(self, progress: Progress | None = None) -> RefreshStats:
@@ -100,7 +109,11 @@ class Index:
             self.store_errors = []
             self.store_notes = []
             self._refresh_results(stats, progress)
+            tables_changed = self._refresh_tables(stats)
             self._refresh_requests(stats)
+            if tables_changed and not stats.requests_changed:
+                self._replace_requests()  # the tables' metadata rows
+            stats.requests_changed = stats.requests_changed or tables_changed
             if stats.parsed or stats.removed or stats.requests_changed:
                 self.con.execute(sql("canonical_models"))  # one casing per Hub model
             self._write_problems()
@@ -198,6 +211,42 @@ class Index:
         for path, rows in problems.items():
             self._problems[("results", path)] = rows
         stats.parsed = len(changed)
+
+    def _refresh_tables(self, stats: RefreshStats) -> bool:
+        """Read the table sources whose file changed; True when any did (docs/formats.md)."""
+        changed = False
+        for source in self.table_sources:
+            label = source.location
+            try:
+                path = tables_io.fetch(label)
+                stamp = tables_io.version(path)
+            except tables_io.TableError as exc:
+                path, stamp = None, f"unreachable:{exc}"
+            known = self._tables.get(label)
+            if known is not None and known[0] == stamp:
+                continue
+            changed = True
+            for key in [k for k in self._problems if k[0] == "tables" and k[1].startswith(label)]:
+                del self._problems[key]
+            if known is not None and known[1]:
+                self._delete_evaluations(known[1])
+            try:
+                read = tables_io.read_source(source, self.definition, path) if path is not None else None
+            except Exception as exc:  # noqa: BLE001 - any failure is this table's report row
+                read = tables_io.TableRead(
+                    problems=[(label, "error", reason(f"cannot read the table: {exc}"))]
+                )
+            if read is None:
+                read = tables_io.TableRead(problems=[(label, "error", stamp.removeprefix("unreachable:"))])
+            for where, level, why in read.problems:
+                self._problems.setdefault(("tables", where), []).append(IngestProblem(where, why, level))
+            ids = [eval_id for eval_id, _ in read.evaluations]
+            if read.evaluations:
+                self._insert_tables(*to_tables(read.evaluations, self.definition.revision_patterns))
+            metadata = [tuple(row.get(c) for c in _REQUEST_COLUMNS) for row in read.metadata]
+            self._tables[label] = (stamp, ids, metadata)
+            stats.parsed += len(ids)
+        return changed
 
     def _parse(self, paths: list[str], progress: Progress | None) -> Iterator[ParsedBatch]:
         """The changed files, parsed in batches (so the progress bar moves).
@@ -309,6 +358,8 @@ class Index:
                 r.flagged, bool(raw.get("merged", False)), bool(raw.get("moe", False)),
                 raw.get("on_hub") is not False, r.training, r.step, r.tokens,
             )  # fmt: skip
+        for _, _, metadata in self._tables.values():  # table sources' model metadata (type, license...)
+            rows.update((row[0], row) for row in metadata)
         try:
             table = _request_table(list(rows.values()))
         except Exception:  # noqa: BLE001 - find the request that cannot be stored; the others load
@@ -377,7 +428,9 @@ class Index:
                 "SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM scores), "
                 "(SELECT count(*) FROM requests), (SELECT count(*) FROM problems WHERE level = 'error')"
             ).fetchall()[0]  # fetchall closes the result; fetchone would keep it open and block register()
-        return dict(zip(("evaluations", "scores", "requests", "errors"), row, strict=True))
+            counts = dict(zip(("evaluations", "scores", "requests", "errors"), row, strict=True))
+            counts["requests"] = len(self._requests)  # the table holds table sources' metadata rows too
+        return counts
 
 
 def build_index(

@@ -97,46 +97,91 @@ latest AS (
         FROM placed
     ) k
     GROUP BY k.row_no, k.comp_no
+),
+comp_cells AS (
+    SELECT
+        l.row_no,
+        c.bench_no,
+        l.split_label,
+        c.n_components = 1 AS complete,
+        l.value AS raw,
+        CASE WHEN c.higher_is_better
+            THEN greatest(0.0, l.value - c.baseline) / (1.0 - c.baseline) * 100.0
+            ELSE l.value
+        END AS norm,
+        l.stderr AS raw_se,
+        CASE WHEN c.higher_is_better THEN l.stderr / (1.0 - c.baseline) * 100.0 ELSE l.stderr END AS norm_se,
+        l.n_shot,
+        l.eval_no,
+        l.date
+    FROM latest l
+    JOIN components c USING (comp_no)
+    WHERE c.n_components = 1
+    UNION ALL
+    SELECT
+        l.row_no,
+        c.bench_no,
+        any_value(l.split_label),
+        count(*) = any_value(c.n_components),
+        avg(l.value),
+        CASE WHEN any_value(c.higher_is_better)
+            THEN avg(greatest(0.0, l.value - c.baseline) / (1.0 - c.baseline) * 100.0)
+            ELSE avg(l.value)
+        END,
+        CASE WHEN count(l.stderr) = count(*) THEN sqrt(sum(l.stderr * l.stderr)) / count(*) END,
+        CASE WHEN count(l.stderr) <> count(*) THEN NULL
+            WHEN any_value(c.higher_is_better)
+            THEN sqrt(sum(power(l.stderr / (1.0 - c.baseline) * 100.0, 2))) / count(*)
+            ELSE sqrt(sum(l.stderr * l.stderr)) / count(*)
+        END,
+        min(l.n_shot),
+        arg_max(l.eval_no, {'date': l.date, 'eval_no': l.eval_no}),
+        max(l.date)
+    FROM latest l
+    JOIN components c USING (comp_no)
+    WHERE c.n_components > 1
+    GROUP BY l.row_no, c.bench_no
+),
+bench_scores AS (
+    -- benchmark-level scores of table sources (task 'benchmark:<id>', metrics raw and normalized)
+    SELECT
+        s.eval_no, b.bench_no,
+        max(s.value) FILTER (WHERE s.metric = 'raw') AS raw,
+        max(s.value) FILTER (WHERE s.metric = 'normalized') AS norm
+    FROM scores s
+    JOIN (
+        SELECT bench_no, any_value(bench_key) AS bench_key FROM components GROUP BY bench_no
+    ) b ON s.task = b.bench_key
+    GROUP BY s.eval_no, b.bench_no
+),
+bench_cells AS (
+    SELECT
+        k.base_no AS row_no,
+        b.bench_no,
+        NULL::VARCHAR AS split_label,
+        true AS complete,
+        arg_max(b.raw, {'date': k.date, 'eval_id': k.eval_id}) AS raw,
+        arg_max(coalesce(b.norm, CASE
+            WHEN NOT c.higher_is_better THEN b.raw
+            WHEN c.baseline IS NOT NULL THEN greatest(0.0, b.raw - c.baseline) / (1.0 - c.baseline) * 100.0
+        END), {'date': k.date, 'eval_id': k.eval_id}) AS norm,
+        NULL::DOUBLE AS raw_se,
+        NULL::DOUBLE AS norm_se,
+        NULL::INTEGER AS n_shot,
+        arg_max(k.eval_no, {'date': k.date, 'eval_id': k.eval_id}) AS eval_no,
+        max(k.date) AS date
+    FROM bench_scores b
+    JOIN candidates k USING (eval_no)
+    JOIN (
+        -- one baseline for the benchmark when its components share it (else a normalized column is needed)
+        SELECT
+            bench_no, bool_and(higher_is_better) AS higher_is_better,
+            CASE WHEN min(baseline) = max(baseline) THEN min(baseline) END AS baseline
+        FROM components GROUP BY bench_no
+    ) c USING (bench_no)
+    GROUP BY k.base_no, b.bench_no
 )
-SELECT
-    l.row_no,
-    c.bench_no,
-    l.split_label,
-    c.n_components = 1 AS complete,
-    l.value AS raw,
-    CASE WHEN c.higher_is_better
-        THEN greatest(0.0, l.value - c.baseline) / (1.0 - c.baseline) * 100.0
-        ELSE l.value
-    END AS norm,
-    l.stderr AS raw_se,
-    CASE WHEN c.higher_is_better THEN l.stderr / (1.0 - c.baseline) * 100.0 ELSE l.stderr END AS norm_se,
-    l.n_shot,
-    l.eval_no,
-    l.date
-FROM latest l
-JOIN components c USING (comp_no)
-WHERE c.n_components = 1
+SELECT * FROM comp_cells
 UNION ALL
-SELECT
-    l.row_no,
-    c.bench_no,
-    any_value(l.split_label),
-    count(*) = any_value(c.n_components),
-    avg(l.value),
-    CASE WHEN any_value(c.higher_is_better)
-        THEN avg(greatest(0.0, l.value - c.baseline) / (1.0 - c.baseline) * 100.0)
-        ELSE avg(l.value)
-    END,
-    CASE WHEN count(l.stderr) = count(*) THEN sqrt(sum(l.stderr * l.stderr)) / count(*) END,
-    CASE WHEN count(l.stderr) <> count(*) THEN NULL
-        WHEN any_value(c.higher_is_better)
-        THEN sqrt(sum(power(l.stderr / (1.0 - c.baseline) * 100.0, 2))) / count(*)
-        ELSE sqrt(sum(l.stderr * l.stderr)) / count(*)
-    END,
-    min(l.n_shot),
-    arg_max(l.eval_no, {'date': l.date, 'eval_no': l.eval_no}),
-    max(l.date)
-FROM latest l
-JOIN components c USING (comp_no)
-WHERE c.n_components > 1
-GROUP BY l.row_no, c.bench_no;
+SELECT b.* FROM bench_cells b
+WHERE NOT EXISTS (SELECT 1 FROM comp_cells c WHERE c.row_no = b.row_no AND c.bench_no = b.bench_no);
