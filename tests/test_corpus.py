@@ -406,3 +406,65 @@ def test_open_llm_leaderboard_snapshot_renders_on_the_pages(corpus_app):
         m="acme-labs/Falcon-Mini-7B|0f1e2d3c4b5a69788796a5b4c3d2e1f009876543|bfloat16,"
         "acme-labs/Falcon-Mini-7B-Instruct|a1b2c3d4e5f60718293a4b5c6d7e8f9012345678|bfloat16",
     )
+
+
+def test_a_table_from_a_hub_dataset_repo(tmp_path, monkeypatch, capsys):
+    """`hub:org/name/path` downloads the file through huggingface_hub (the Hub test server here)."""
+    from huggingface_hub import constants
+
+    from tests.hub_server import HubServer
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    with HubServer() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        server.add_repo(
+            "snapshots/contents", {"data/contents.csv": Path(OLL_CSV).read_bytes()}, repo_type="dataset"
+        )
+        rows = rank_json(capsys, "--results", "hub:snapshots/contents/data/contents.csv")
+        assert {r["model"] for r in rows} == {"acme-labs/Falcon-Mini-7B-Instruct", "acme-labs/Falcon-Mini-7B"}
+        from lib.core.config import load_definition
+        from lib.index import build_index
+
+        report = build_index(
+            load_definition("demo"), "hub:snapshots/contents/data/missing.csv", ""
+        ).problems()
+        assert "cannot download it from the Hub" in report["reason"].iloc[0]
+
+
+def test_leaderboard_shows_what_sets_rows_apart_and_no_hub_link_for_folders():
+    from lib.analysis.leaderboard import LeaderboardView, build_table, display_frame
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    definition = load_definition(LM_EVAL)
+    shown = {}
+    for case in ("shots", "model_args", "local_paths", "api"):
+        index = build_index(definition, str(CASES / case), "")
+        frame = display_frame(build_table(index, definition, LeaderboardView()), raw=False)
+        shown[case] = frame
+    assert sorted(shown["shots"]["Setting"]) == ["0-shot", "5-shot"]
+    assert sorted(shown["model_args"]["Setting"]) == ["", "add_bos_token=True"]
+    assert shown["local_paths"]["Hub"].isna().all()
+    assert set(shown["api"]["Backend"]) == {"local-completions", "openai-chat-completions"}
+
+
+def test_duplicate_report_says_a_tie_was_broken_by_path_when_no_file_has_a_date(tmp_path):
+    import shutil
+
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    source = next((CASES / "local_paths").glob("__data__llama__13B/*.json"))  # a file without a date
+    for name in ("results_a.json", "results_b.json"):
+        (tmp_path / "run").mkdir(exist_ok=True)
+        shutil.copy(source, tmp_path / "run" / name)
+    report = build_index(load_definition(LM_EVAL), str(tmp_path), "").problems()
+    (line,) = report.itertuples()
+    assert line.path == "run/results_a.json" and "run/results_b.json" in line.reason
+    assert "tie was broken by path" in line.reason and "newer" not in line.reason
+
+
+def test_files_that_differ_in_a_task_version_are_not_reported_as_duplicates():
+    assert case_index("versions").problems().empty

@@ -201,7 +201,9 @@ def display_frame(
     out["T"] = frame["symbol"]
     out["Model"] = frame["model"]
     out["Hub"] = np.where(
-        frame["model"].astype(str).str.startswith("local/"), None, hub_url + "/" + frame["model"].astype(str)
+        frame["model"].astype(str).str.match(r"local/|/|\.|~|[A-Za-z]:[\\/]"),  # a folder: no Hub page
+        None,
+        hub_url + "/" + frame["model"].astype(str),
     )
     average = frame["average_raw"] if raw else frame["average"]
     out["Average"] = average
@@ -232,6 +234,13 @@ def display_frame(
     out["Step"] = frame["step"]
     out["Submitted"] = frame["submitted_time"]
     out["Base model"] = frame["base_model"]
+    out["Backend"] = frame["backend"].fillna("") if "backend" in frame else ""
+    # what sets the row apart: score-changing model args, and the n-shot or task version of its group
+    setting = frame["setting"].fillna("") if "setting" in frame else pd.Series("", index=frame.index)
+    label = (
+        frame["setting_label"].fillna("") if "setting_label" in frame else pd.Series("", index=frame.index)
+    )
+    out["Setting"] = (setting + " " + label).str.strip()
     return out
 
 
@@ -265,6 +274,8 @@ OPTIONAL_COLUMNS = (
     "Step",
     "Submitted",
     "Base model",
+    "Backend",
+    "Setting",
 )
 
 

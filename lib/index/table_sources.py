@@ -109,7 +109,14 @@ def fetch(location: str) -> Path:
     from huggingface_hub import hf_hub_download  # imported here: only Hub tables need it
 
     try:
-        return Path(hf_hub_download("/".join(parts[:2]), "/".join(parts[2:]), repo_type="dataset"))
+        path = hf_hub_download(
+            "/".join(parts[:2]),
+            "/".join(parts[2:]),
+            repo_type="dataset",
+            endpoint=os.environ.get("HF_ENDPOINT") or None,  # read now, not at import
+            etag_timeout=10,
+        )
+        return Path(path)
     except Exception as exc:  # noqa: BLE001 - any failure is this table's report row
         raise TableError(
             f"{location}: cannot download it from the Hub ({type(exc).__name__}: {exc})"

@@ -56,6 +56,8 @@ class Provenance:
     date: float | None
     duration_s: float | None
     source_format: str
+    backend: str = ""  # lm-eval's model type (hf, vllm, local-completions, ...)
+    setting: str = ""  # the model arguments that may change scores (docs/formats.md)
 
     @property
     def partial(self) -> bool:
@@ -99,6 +101,8 @@ def provenance_of(row: Mapping[str, Any]) -> Provenance:
         date=_number(row.get("date")),
         duration_s=_number(row.get("duration_s")),
         source_format=_text(row.get("source_format")),
+        backend=_text(row.get("backend")),
+        setting=_text(row.get("setting")),
     )
 
 
@@ -149,6 +153,8 @@ def provenance_frame(evaluations: pd.DataFrame) -> pd.DataFrame:
                 "lm-eval": prov.lm_eval_version or "unknown",
                 "Git hash": prov.git_hash or "unknown",
                 "Model args": prov.model_args or "unknown",
+                "Backend": prov.backend or "unknown",
+                "Setting": prov.setting or "plain",
                 "Batch size": prov.batch_size or "unknown",
                 "Limit": "full run" if prov.limit is None else f"{prov.limit:g} (partial)",
                 "Samples": prov.n_samples,

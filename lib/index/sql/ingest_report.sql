@@ -1,8 +1,9 @@
 -- The ingest report: files that failed, were skipped or loaded with a caveat (the `problems` table),
 -- plus results files that repeat another file's evaluation: one setting (model, commit or revision,
 -- precision, chat template, limit, score-changing model arguments: `base_no`) and the same task at the
--- same n-shot and task version. The newest file is used; the others are reported as warnings naming
--- the file that won and why: a later date, or, when the dates are equal or missing, its path sorting last.
+-- same n-shot and task version, in files that agree on every task they share. The newest file is used;
+-- the others are reported as warnings naming the file that won and why: a later date, or, when the
+-- dates are equal or missing, its path sorting last.
 WITH keyed AS (
     SELECT s.eval_id, s.task, s.n_shot, s.version, e.date, e.base_no
     FROM (SELECT DISTINCT eval_id, task, n_shot, version FROM scores) s
@@ -15,6 +16,14 @@ ranked AS (
         first(date) OVER w AS newest_date
     FROM keyed
     WINDOW w AS (PARTITION BY base_no, task, n_shot, version ORDER BY date DESC NULLS LAST, eval_id DESC)
+),
+conflicting AS (
+    -- two files of one setting that disagree on a task's n-shot or version are different rows, not duplicates
+    SELECT DISTINCT a.eval_id AS a_id, b.eval_id AS b_id
+    FROM keyed a
+    JOIN keyed b ON a.base_no = b.base_no AND a.task = b.task AND a.eval_id <> b.eval_id
+    WHERE a.base_no IN (SELECT base_no FROM keyed GROUP BY base_no HAVING count(DISTINCT eval_id) > 1)
+        AND (a.n_shot IS DISTINCT FROM b.n_shot OR a.version IS DISTINCT FROM b.version)
 ),
 duplicates AS (
     SELECT
@@ -31,6 +40,7 @@ duplicates AS (
             END AS reason
     FROM ranked
     WHERE eval_id <> newest
+        AND NOT EXISTS (SELECT 1 FROM conflicting c WHERE c.a_id = ranked.eval_id AND c.b_id = ranked.newest)
     GROUP BY eval_id, newest
 )
 SELECT store, path, level, reason FROM problems
