@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from lib.analysis.compare import MAX_MODELS
 from lib.core.config import load_definition
 from lib.ui.pages import PAGES, ROOT
 from lib.ui.state import MAX_TEXT_CHARS, Setting
@@ -163,3 +164,10 @@ def test_the_checkpoints_page_clamps_smoothing_and_the_step():
     _assert_page_survived(at, {})
     assert at.slider(key="url_smooth").value == 0
     assert at.number_input(key="url_at").value == 10**15
+
+
+def test_a_link_naming_thousands_of_rows_reads_only_the_first_ones():
+    at = _run("pages/compare.py", {"m": ",".join(f"org/model-{i}" for i in range(3000))})
+    _assert_page_survived(at, {})
+    assert any("only the first" in str(w.value) for w in at.warning)
+    assert len(at.code) <= 2 * MAX_MODELS  # one echo per unknown key it read

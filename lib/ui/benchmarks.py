@@ -99,7 +99,7 @@ def _choose(labels: list[str]) -> str:
 
 def _benchmark_header(data: HubResultsSet, benchmark: str, task_id: str) -> None:
     meta = data.benchmarks.get(benchmark) or {}
-    st.subheader(str(meta.get("name") or benchmark))
+    st.subheader(plain(meta.get("name") or benchmark))  # from the dataset's card: text, never Markdown
     if meta.get("description"):
         st.text(str(meta["description"]))  # the dataset author's text: never Markdown
 

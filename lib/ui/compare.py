@@ -22,6 +22,7 @@ from lib.analysis.compare import (
 )
 from lib.core.config import Definition
 from lib.index import Index
+from lib.ui.state import MAX_TEXT_CHARS, show_url_notices
 from lib.ui.text import plain
 from lib.views.charts import benchmark_bars_figure, radar_figure
 from lib.views.model import row_label
@@ -32,10 +33,14 @@ URL_SEP = ","
 
 
 def url_values() -> list[str]:
-    """The row keys or triples the URL names (``m=a,b`` or repeated ``m=a&m=b``)."""
+    """The row keys or triples the URL names (``m=a,b`` or repeated ``m=a&m=b``), at most
+    ``2 * MAX_MODELS`` of them, each at most ``MAX_TEXT_CHARS`` long (a notice says what was dropped)."""
     values: list[str] = []
     for text in st.query_params.get_all(URL_KEY):
-        values.extend(v for v in text.split(URL_SEP) if v)
+        values.extend(v[:MAX_TEXT_CHARS] for v in text.split(URL_SEP) if v)
+    if len(values) > 2 * MAX_MODELS:
+        show_url_notices([f"?m= names {len(values)} rows; only the first {2 * MAX_MODELS} are read."])
+        values = values[: 2 * MAX_MODELS]
     return values
 
 
