@@ -191,3 +191,14 @@ def test_fraction_baselines_and_subtask_defaults():
     assert [round(c.baseline, 4) for c in musr.components] == [0.5, 0.2, 0.3333]
     assert {c.metric for c in musr.components} == {"acc_norm"}
     assert {c.num_fewshot for c in demo.benchmark("bbh").components} == {3}
+
+
+@pytest.mark.parametrize("name", bundled_definitions())
+def test_editors_get_the_same_verdict_from_the_json_schema(name):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    data = yaml.safe_load((ROOT / "lib" / "definitions" / f"{name}.yaml").read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema)
+    data["evaluation"]["allow_local_model"] = True
+    with pytest.raises(jsonschema.ValidationError, match="allow_local_model"):
+        jsonschema.validate(data, schema)
