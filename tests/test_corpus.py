@@ -289,6 +289,9 @@ def test_filtered_metrics_keep_their_comma_in_the_benchmark_list(capsys):
     assert served["gsm8k:exact_match,flexible-extract"]["raw"] == pytest.approx(0.55)
     assert served["gsm8k:exact_match,strict-match"]["raw"] == pytest.approx(0.5)
     assert served["arc_easy"]["raw"] is None
+    assert served["gsm8k:exact_match,strict-match"]["filter"] == "strict-match"
+    (group,) = case_rows(capsys, "groups")
+    assert group["benchmarks"]["mmlu"]["metric"] == "acc" and group["benchmarks"]["mmlu"]["filter"] is None
 
 
 # ----------------------------------------------------------------------------- table sources

@@ -100,6 +100,8 @@ def rank_record(row: dict, benchmarks) -> dict:
                 "stderr": clean(row[f"{b.id}_raw_se"]),
                 "normalized_stderr": clean(row[f"{b.id}_se"]),
                 "n_shot": clean(row[f"{b.id}_shots"]),
+                "metric": b.components[0].metric,
+                "filter": b.components[0].filter,  # null: 'none' when the file has it, else the first by name
             }
             for b in benchmarks
         },

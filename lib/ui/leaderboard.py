@@ -237,7 +237,15 @@ def _bench_help(bench, raw: bool) -> str:
     shots = "" if bench.num_fewshot is None else f" · {bench.num_fewshot}-shot"
     base = ", ".join(f"{b:g}" for b in baselines)
     kind = "raw score (%)" if raw else "normalized score (0 = random guessing)"
-    return f"{bench.description} {kind}; baseline {base}{shots}".strip()
+    return f"{bench.description} {kind}; baseline {base}{shots}; {metric_rule(bench)}".strip()
+
+
+def metric_rule(bench) -> str:
+    """Which lm-eval metric key the column reads, and the rule when no filter is named (docs/formats.md)."""
+    comp = bench.components[0]
+    if comp.filter:
+        return f"metric {comp.metric},{comp.filter}"
+    return f"metric {comp.metric} (filter 'none' when the file has it, else the first filter by name)"
 
 
 def downloads(shown: pd.DataFrame) -> None:
