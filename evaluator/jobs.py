@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lib.core.config import Definition
-from lib.core.records import Request
+from lib.core.request import Request
 from lib.core.schema import DEFAULT_TIMEOUT_S
 from lib.stores.base import UnsafePathError, safe_relpath
 
@@ -184,7 +184,7 @@ def local_model_folder(request: Request, config: EvaluationConfig) -> Path:
     """The request's model folder after every local check; JobRefused names the one that failed."""
     if not config.allow_local_models:
         raise JobRefused("local model folders are not allowed by this leaderboard's definition")
-    raw_path = str(request.raw.get("model_path") or "")
+    raw_path = request.model_path
     if not raw_path:
         raise JobRefused(f"request for {request.model} has no model_path")
     folder = Path(raw_path).expanduser()
@@ -235,8 +235,8 @@ def results_document(lm_eval_output: dict[str, Any], request: Request) -> dict[s
         "sender": request.sender,
     }
     for key in ("model_path", "job_id"):
-        if request.raw.get(key):
-            document["request"][key] = request.raw[key]
+        if getattr(request, key):
+            document["request"][key] = getattr(request, key)
     return document
 
 
@@ -264,7 +264,7 @@ def _check_hub_id(model: str) -> None:
 
 
 def _is_local(request: Request) -> bool:
-    return bool(request.raw.get("model_path")) or request.model.startswith(LOCAL_PREFIX)
+    return request.is_local
 
 
 def _paths(value: Any, base: Path) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from lib.core.config import Benchmark, Definition
-from lib.core.records import Request
+from lib.core.request import Request
 
 log = logging.getLogger(__name__)
 HUB_URL = "https://huggingface.co"
@@ -111,7 +111,7 @@ class EvalResultsPublisher:
 
     def __call__(self, request: Request, results_path: str, document: dict[str, Any]) -> str | None:
         """The pull request's URL, or None when there is nothing to publish; PublishError on failure."""
-        if request.private or request.model.startswith("local/") or request.raw.get("model_path"):
+        if request.private or request.is_local:
             return None
         source = results_url(self.definition, self.results_location, results_path, self.endpoint)
         files = eval_results_files(self.definition, document, source, request)

@@ -9,6 +9,7 @@ clock is injected so tests can age leases without waiting. This module runs no m
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
@@ -23,21 +24,28 @@ from typing import Any, Protocol
 
 from evaluator.jobs import EvaluationConfig, JobRefused, prepare_job, result_folder, results_document
 from evaluator.runner import JobOutcome, Runner, log_tail
-from lib.core.records import IngestProblem, Request, Status
+from lib.core.records import IngestProblem, Status
+from lib.core.request import Request, RequestInvalid, iso_time, parse_request, parse_time
 from lib.queue.requests import (
     RequestConflict,
+    claim,
+    decode_request,
     encode_request,
-    parse_request,
+    expire,
+    fail,
+    finish,
     read_request,
     read_requests,
-    transition,
-    update_request,
+    release,
+    update_job,
 )
+from lib.queue.status import CLAIMABLE
 from lib.stores.base import FileStore, StoreError
 
 log = logging.getLogger(__name__)
+MALFORMED_KEPT_BYTES = 20_000  # the original text kept in a malformed request rewritten as FAILED
 
-CLAIMABLE = (Status.PENDING, Status.RERUN)
+__all__ = ["Worker", "WorkerSettings", "iso_time", "log_path_for", "parse_time"]
 _REQUEST_FILE_RE = re.compile(
     r"^(?:(?P<org>[^/]+)/)?(?P<name>[^/]+)_eval_request_(?P<private>True|False)_(?P<precision>[^_/]+)_(?P<weight>[^_/]+)(?:_[0-9a-f]+)?\.json$"
 )
@@ -83,22 +91,6 @@ class _JobState:
     progress: dict[str, Any] = field(default_factory=dict)
 
 
-def iso_time(ts: float) -> str:
-    """Seconds since the epoch as the template writes times: ``2024-01-22T08:48:36Z``."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: Any) -> float | None:
-    """Seconds since the epoch from an ISO time (``Z`` or offset); None when absent or unreadable."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-
-
 def log_path_for(request_path: str) -> str:
     """Where a job's log is kept in the requests store: ``logs/<request path>.log``."""
     return "logs/" + request_path.removesuffix(".json") + ".log"
@@ -125,6 +117,7 @@ class Worker:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._stopping = False
+        self._warned: set[str] = set()  # malformed files already warned about (once per worker)
 
     # ------------------------------------------------------------------ loop modes
     def stop(self) -> None:
@@ -174,63 +167,59 @@ class Worker:
 
     # ------------------------------------------------------------------ housekeeping
     def recover_stale(self, requests: list[Request] | None = None) -> list[str]:
-        """Requeue RUNNING requests whose heartbeat is older than the lease (FAILED after max attempts)."""
+        """Requeue RUNNING requests whose lease ran out (FAILED after max attempts).
+
+        The lease end is the one its holder wrote (``lease_expires_at``), so workers started with different
+        ``--lease`` values never expire each other's healthy jobs; only a request written before leases
+        were recorded falls back to its last heartbeat plus this worker's lease.
+        """
         if requests is None:
             requests, _ = read_requests(self.requests)
         now = self.clock.now()
         changed = []
         for request in requests:
-            if request.status != Status.RUNNING:
+            if request.status != Status.RUNNING or not _lease_over(request, now, self.settings.lease_s):
                 continue
-            beat = _last_beat(request)
-            if beat is not None and now - beat <= self.settings.lease_s:
-                continue
-            if self._requeue_stale(request, now):
-                changed.append(request.path)
+            try:
+                expire(self.requests, request, now, self.settings.max_attempts)
+            except (RequestConflict, FileNotFoundError, ValueError):
+                continue  # it heartbeat meanwhile, or another worker expired it first
+            log.warning("%s: lease of %s expired", request.path, request.worker or "an unknown worker")
+            changed.append(request.path)
         return changed
 
-    def _requeue_stale(self, request: Request, now: float) -> bool:
-        attempts = _int(request.raw.get("attempts")) + 1
-        owner = request.raw.get("worker", "an unknown worker")
-        note = f"lease expired: {owner} stopped heartbeating (attempt {attempts} of {self.settings.max_attempts})"
-        require = {"job_id": request.raw.get("job_id"), "job_heartbeat": request.raw.get("job_heartbeat")}
-        give_up = attempts >= self.settings.max_attempts
-        try:
-            transition(
-                self.requests,
-                request.path,
-                Status.FAILED if give_up else Status.PENDING,
-                expected=(Status.RUNNING,),
-                now=iso_time(now),
-                require=require,
-                attempts=attempts,
-                progress=None,
-                error=f"{note}; giving up" if give_up else None,
-                requeue_reason=note,
-            )
-        except (RequestConflict, FileNotFoundError, ValueError):
-            return False  # it heartbeat meanwhile, or another worker requeued it first
-        log.warning("%s: %s", request.path, note)
-        return True
-
     def fail_malformed(self, problems: list[IngestProblem]) -> list[str]:
-        """Mark unreadable request files FAILED with the reason, keeping their original text."""
+        """Mark request files that do not validate FAILED with the reason, keeping their original text.
+
+        A file that cannot be rewritten (not named like a request, or the store refuses the write) is
+        skipped with a warning; a FINISHED or FAILED request whose file went bad is left as it is (the
+        pages list it as malformed). Never raises: the next request is always reached.
+        """
         failed = []
         for problem in problems:
             match = _REQUEST_FILE_RE.match(problem.path)
             if match is None:
-                continue  # not a request file name: not ours to touch
-            if self._fail_malformed_file(problem.path, match, problem.reason):
-                failed.append(problem.path)
+                if problem.path not in self._warned:
+                    log.warning("%s: skipped, not a request file name (%s)", problem.path, problem.reason)
+                    self._warned.add(problem.path)
+                continue
+            try:
+                if self._fail_malformed_file(problem.path, match, problem.reason):
+                    failed.append(problem.path)
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the worker
+                if problem.path not in self._warned:
+                    log.warning("%s: malformed and cannot be marked FAILED (%s): skipped", problem.path, exc)
+                    self._warned.add(problem.path)
         return failed
 
     def _fail_malformed_file(self, path: str, match: re.Match[str], reason: str) -> bool:
         version = self.requests.version(path)
         if version is None:
             return False
-        text = self.requests.read_bytes(path).decode("utf-8", errors="replace")
-        if not _still_malformed_and_pending(path, text):
+        content = self.requests.read_bytes(path)
+        if not _still_malformed_and_active(path, content):
             return False
+        text = content[:MALFORMED_KEPT_BYTES].decode("utf-8", errors="replace")
         org, name = match.group("org"), match.group("name")
         now = iso_time(self.clock.now())
         error = f"malformed request file: {reason.removeprefix('request file: ')}"
@@ -242,9 +231,10 @@ class Worker:
             "private": match.group("private") == "True",
             "status": Status.FAILED.value,
             "error": error,
-            "status_history": [{"status": Status.FAILED.value, "time": now, "error": error}],
-            "malformed_content": text[:20000],
+            "status_history": [{"status": Status.FAILED.value, "time": now, "error": error[:500]}],
+            "malformed_content": text,
         }
+        parse_request(path, data)  # what we write must read back (RequestInvalid otherwise: skipped)
         if not self.requests.replace_if_unchanged(
             path, encode_request(data), version, message=f"FAILED: {path}"
         ):
@@ -259,31 +249,24 @@ class Worker:
             return None
         requests, _ = read_requests(self.requests)
         for candidate in sorted((r for r in requests if r.status in CLAIMABLE), key=_claim_order):
-            now = self.clock.now()
             job_id = f"{self.settings.worker_id}-{uuid.uuid4().hex[:8]}"
             try:
-                return transition(
+                return claim(
                     self.requests,
                     candidate.path,
-                    Status.RUNNING,
-                    expected=CLAIMABLE,
-                    now=iso_time(now),
-                    job_id=job_id,
-                    worker=self.settings.worker_id,
-                    job_start_time=iso_time(now),
-                    job_heartbeat=iso_time(now),
-                    progress={"task": "", "done": 0, "total": 0, "phase": "claimed"},
-                    error=None,
-                    log_tail=None,
+                    self.settings.worker_id,
+                    job_id,
+                    self.settings.lease_s,
+                    self.clock.now(),
                 )
             except (RequestConflict, FileNotFoundError, ValueError):
-                continue  # another worker won this one
+                continue  # another worker won this one, or it went bad meanwhile
         return None
 
     # ------------------------------------------------------------------ one job
     def execute(self, request: Request) -> Request | None:
         """Run a claimed request to its end; returns the request as it ended (None if it is not ours)."""
-        job_id = str(request.raw["job_id"])
+        job_id = str(request.job_id)
         state = _JobState(job_id=job_id, last_beat=self.clock.now())
         workdir = Path(tempfile.mkdtemp(prefix="evaljob-", dir=self.settings.work_root))
         header = f"[{iso_time(self.clock.now())}] {self.settings.worker_id} runs {request.path} as {job_id}\n"
@@ -291,7 +274,7 @@ class Worker:
             try:
                 spec = prepare_job(request, self.config)
             except JobRefused as exc:
-                return self._settle(request, Status.FAILED, header + f"refused: {exc}\n", error=str(exc))
+                return self._settle(request, "fail", header + f"refused: {exc}\n", error=str(exc))
             outcome = self.runner.run(spec, workdir, self._heartbeat(request, state), self.config.timeout_s)
             return self._conclude(request, state, outcome, header)
         finally:
@@ -307,20 +290,19 @@ class Worker:
             return None
         if outcome.stopped:
             return self._settle(
-                request,
-                Status.PENDING,
-                text + "\nstopped: worker shutting down\n",
-                requeue_reason=f"{self.settings.worker_id} stopped (SIGTERM)",
-            )
+                request, "release", text + "\nstopped: worker shutting down\n",
+                reason=f"{self.settings.worker_id} stopped (SIGTERM)",
+            )  # fmt: skip
         if not outcome.ok:
-            return self._settle(request, Status.FAILED, text, error=outcome.reason, log_tail=log_tail(text))
+            return self._settle(request, "fail", text, error=outcome.reason)
         try:
             results_file = self.publish(request, outcome)
         except (StoreError, OSError, JobRefused) as exc:
-            log.error("%s: results could not be written, the request stays RUNNING: %s", request.path, exc)
-            return None
+            reason = results_write_failure(exc)
+            log.error("%s: %s", request.path, reason)
+            return self._settle(request, "fail", text + f"\n{reason}\n", error=reason)
         extra = self._publish_back(request, results_file, outcome)
-        return self._settle(request, Status.FINISHED, text, results_file=results_file, **extra)
+        return self._settle(request, "finish", text, results_file=results_file, **extra)
 
     def _publish_back(self, request: Request, results_file: str, outcome: JobOutcome) -> dict[str, Any]:
         """Offer the scores to the model repo; a failure is recorded on the request, never raised."""
@@ -343,12 +325,12 @@ class Worker:
             if now - state.last_beat < self.settings.heartbeat_s:
                 return True
             try:
-                update_request(
+                update_job(
                     self.requests,
                     request.path,
-                    expected=(Status.RUNNING,),
-                    require={"job_id": state.job_id},
-                    job_heartbeat=iso_time(now),
+                    state.job_id,
+                    now,
+                    lease_s=self.settings.lease_s,
                     progress=state.progress or None,
                 )
                 state.last_beat = now
@@ -358,7 +340,7 @@ class Worker:
             except FileNotFoundError:
                 state.lost = True
                 return False
-            except (StoreError, OSError) as exc:
+            except (StoreError, OSError, ValueError) as exc:
                 log.warning("%s: heartbeat not written (%s); will retry", request.path, exc)
             return True
 
@@ -369,7 +351,7 @@ class Worker:
             current, _ = read_request(self.requests, path)
         except (FileNotFoundError, ValueError):
             return False
-        return current.status == Status.RUNNING and current.raw.get("job_id") == job_id
+        return current.status == Status.RUNNING and current.job_id == job_id
 
     # ------------------------------------------------------------------ results and final status
     def publish(self, request: Request, outcome: JobOutcome) -> str:
@@ -384,39 +366,41 @@ class Worker:
         self.results.write_bytes(path, body.encode("utf-8"), message=f"Results for {request.model}")
         return path
 
-    def _settle(self, request: Request, status: Status, log_text: str, **fields: Any) -> Request | None:
-        """Store the log, then move our job's request to ``status`` (retrying a CAS lost to a lock)."""
-        job_id = request.raw.get("job_id")
+    def _settle(self, request: Request, edge: str, log_text: str, **fields: Any) -> Request | None:
+        """Store the log, then follow ``edge`` (finish, fail, release) for our job (retrying a CAS lost
+        to a concurrent writer while the request is still ours)."""
+        job_id = str(request.job_id)
         log_file = self._store_log(request.path, log_text)
-        now = iso_time(self.clock.now())
-        extra = {"job_end_time": now, "progress": None, "log_file": log_file}
-        if status == Status.PENDING:
-            extra = {"progress": None, "job_id": None, "worker": None, "job_heartbeat": None}
         for attempt in range(5):
+            now = self.clock.now()
             try:
-                settled = transition(
-                    self.requests,
-                    request.path,
-                    status,
-                    expected=(Status.RUNNING,),
-                    now=now,
-                    require={"job_id": job_id},
-                    **extra,
-                    **fields,
-                )
+                if edge == "finish":
+                    settled = finish(self.requests, request.path, job_id, now, log_file=log_file, **fields)
+                elif edge == "fail":
+                    settled = fail(
+                        self.requests, request.path, job_id, now, fields["error"],
+                        log_file=log_file, log_tail=log_tail(log_text),
+                    )  # fmt: skip
+                else:
+                    settled = release(self.requests, request.path, job_id, now, fields["reason"])
                 log.info(
                     "%s: %s%s",
                     request.path,
-                    status.value,
-                    f" ({fields['error']})" if "error" in fields else "",
+                    settled.status.value,
+                    f" ({settled.error})" if settled.error else "",
                 )
                 return settled
             except RequestConflict:
-                if not self._still_ours(request.path, str(job_id)):
+                if not self._still_ours(request.path, job_id):
                     log.warning("%s: no longer ours, leaving its status alone", request.path)
                     return None
                 self.clock.sleep(0.05 * (attempt + 1))
-        log.error("%s: could not set %s after retries; the lease will expire", request.path, status.value)
+            except (StoreError, OSError) as exc:
+                log.error(
+                    "%s: cannot write the request's status (%s); its lease will expire", request.path, exc
+                )
+                return None
+        log.error("%s: could not %s after retries; the lease will expire", request.path, edge)
         return None
 
     def _store_log(self, request_path: str, text: str) -> str | None:
@@ -431,42 +415,51 @@ class Worker:
         return path
 
 
-def _last_beat(request: Request) -> float | None:
-    for key in ("job_heartbeat", "job_start_time"):
-        stamp = parse_time(request.raw.get(key))
-        if stamp is not None:
-            return stamp
-    history = request.raw.get("status_history") or []
-    if history and isinstance(history[-1], dict):
-        return parse_time(history[-1].get("time"))
-    return None
+def _lease_over(request: Request, now: float, own_lease_s: float) -> bool:
+    """Whether a RUNNING request's lease ran out: its holder's ``lease_expires_at``, else heartbeat + ours."""
+    deadline = request.lease_deadline
+    if deadline is not None:
+        return now > deadline
+    beat = request.last_beat
+    return beat is None or now - beat > own_lease_s
 
 
 def _claim_order(request: Request) -> tuple[Any, ...]:
-    priority = _int(request.raw.get("priority"))
-    return (-priority, not request.private, request.submitted_time or "~", request.path)
+    return (-request.priority, not request.private, request.submitted_time or "~", request.path)
 
 
-def _still_malformed_and_pending(path: str, text: str) -> bool:
+def _still_malformed_and_active(path: str, content: bytes) -> bool:
+    """Still malformed, and in no final status (FINISHED and FAILED files are left for a person)."""
     try:
-        data = json.loads(text)
-    except ValueError:
-        return True
-    try:
-        parse_request(path, data)
+        decode_request(path, content)
         return False  # fixed meanwhile
-    except ValueError:
+    except RequestInvalid:
         pass
-    if not isinstance(data, dict):
+    try:
+        data = json.loads(content)
+        status = Status.parse(data.get("status", "PENDING")) if isinstance(data, dict) else None
+    except (ValueError, RecursionError, AttributeError):
         return True
-    try:
-        return Status.parse(data.get("status", "PENDING")) in CLAIMABLE
-    except ValueError:
-        return True  # an unknown status: nobody can act on it
+    return status not in (Status.FINISHED, Status.FAILED)
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+def results_write_failure(exc: BaseException) -> str:
+    """The reason a job fails when its results cannot be written: a full disk is named as such."""
+    if is_no_space(exc):
+        return f"no space left on the results store; the results were not saved ({_first_line(exc)})"
+    return f"the results could not be written to the results store: {_first_line(exc)}"
+
+
+def is_no_space(exc: BaseException | None) -> bool:
+    """Whether an error (or one it was raised from) is a full disk or an exceeded quota."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]

@@ -23,6 +23,7 @@ if model and not requests:
     st.info(f"No request matches “{plain(model)}”.")
 ui.summary(requests)
 ui.groups(requests)
+ui.malformed(index.request_problems)
 ui.admin_actions(definition, index, requests, current_identity(definition))
 data_status(index)
 state.publish([ui.MODEL_FILTER])

@@ -114,17 +114,18 @@ def test_request_fields_follow_the_schema(requests) -> None:
         if r.model_type.endswith(": chat"):
             assert r.use_chat_template, r.path
         if r.status is Status.FAILED:
-            assert r.error and r.raw["log_tail"]
+            assert r.error and r.log_tail
         if r.status is Status.RUNNING:
-            assert r.raw["job_start_time"] <= r.raw["job_heartbeat"]
+            assert r.job_start_time <= r.job_heartbeat
             progress = r.raw["progress"]  # the evaluator's shape, which the Queue page draws
+            assert r.progress is not None and r.progress.total == progress["total"]
             assert 0 < progress["done"] < progress["total"] and progress["task"]
-        assert r.raw["status_history"][-1]["status"] == r.status.value
+        assert r.status_history[-1].status == r.status.value
         if not STEP_RE.search(r.revision):
             assert re.fullmatch(r"[0-9a-f]{40}", r.revision), r.path
     assert any(r.flagged for r in requests)
-    assert any(r.raw.get("merged") for r in requests) and any(r.raw.get("moe") for r in requests)
-    assert any(r.raw.get("on_hub") is False for r in requests)
+    assert any(r.merged for r in requests) and any(r.moe for r in requests)
+    assert any(r.on_hub is False for r in requests)
     failures = " ".join(r.error for r in requests if r.status is Status.FAILED)
     assert "out of memory" in failures and "trust_remote_code" in failures
 

@@ -18,7 +18,7 @@ from evaluator.jobs import EvaluationConfig
 from evaluator.runner import Heartbeat, JobOutcome
 from evaluator.worker import Worker, WorkerSettings, iso_time, log_path_for, parse_time
 from lib.core.records import Status
-from lib.queue.requests import transition
+from lib.queue.requests import claim, release
 from lib.stores import open_store
 from tests.lmeval_fixtures import (
     PID_FILE_ENV,
@@ -186,10 +186,9 @@ class LeaseStealingRunner:
         self.heartbeat_answer: bool | None = None
 
     def run(self, spec, workdir: Path, heartbeat: Heartbeat, timeout_s: float) -> JobOutcome:
-        transition(self.store, spec.request_path, Status.PENDING, expected=(Status.RUNNING,))
-        transition(
-            self.store, spec.request_path, Status.RUNNING, expected=(Status.PENDING,), job_id="thief-1"
-        )
+        job_id = read_json(Path(self.store.location) / spec.request_path)["job_id"]
+        release(self.store, spec.request_path, job_id, time.time(), "stolen by a test")
+        claim(self.store, spec.request_path, "thief", "thief-1", 300.0, time.time())
         self.heartbeat_answer = heartbeat(None)
         return JobOutcome(ok=False, reason="stopped", stopped=True)
 
@@ -315,15 +314,17 @@ def test_job_over_its_time_limit_is_killed_and_fails(stores, tmp_path, monkeypat
         assert not pid_alive(int(pid_file.read_text()))
 
 
-def test_results_store_refusing_the_write_leaves_the_request_running(stores, tmp_path):
+def test_results_store_refusing_the_write_fails_the_request_with_the_store_named(stores, tmp_path):
     path = add_request(stores["requests"], fake_model_folder(stores["models"]))
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     worker = make_worker(stores, QuickRunner())
     worker.results = open_store(str(blocker / "results"))
-    assert worker.run_once() is None
+    assert worker.run_once().status == Status.FAILED
     data = request_data(stores, path)
-    assert data["status"] == "RUNNING" and "results_file" not in data
+    assert data["status"] == "FAILED" and "results_file" not in data
+    assert data["error"].startswith("the results could not be written to the results store")
+    assert "lease" not in data["error"] and (stores["requests"] / data["log_file"]).is_file()
 
 
 def test_heartbeat_times_are_written_as_the_template_writes_times_and_read_back():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from lib.cli import main as cli_main
 from lib.core.config import load_definition
 from lib.core.records import Status
 from lib.queue.model_sources import HubModelSource
-from lib.queue.requests import read_requests, request_path, transition
+from lib.queue.requests import claim, fail, read_requests, request_path
 from lib.queue.submissions import (
     AdminError,
     Refusal,
@@ -497,15 +498,14 @@ def test_admin_actions(hub, source, store, definition):
     with pytest.raises(AdminError):
         approve(store, manual, result.path, "mallory")
     assert approve(store, manual, result.path, "leaderboard-admin").status == Status.PENDING
-    transition(store, result.path, Status.RUNNING, expected=(Status.PENDING,), job_id="j1")
-    transition(
-        store, result.path, Status.FAILED, expected=(Status.RUNNING,), error="OOM", log_tail="...\nOOM"
-    )
+    claim(store, result.path, "w1", "j1", 300.0, time.time())
+    fail(store, result.path, "j1", time.time(), "OOM", log_tail="...\nOOM")
     with pytest.raises(AdminError):
         requeue(store, manual, result.path, "")
     requeued = requeue(store, manual, result.path, "leaderboard-admin")
-    assert requeued.status == Status.PENDING and requeued.error == "" and "job_id" not in requeued.raw
-    assert [h["status"] for h in requeued.raw["status_history"]] == [
+    assert requeued.status == Status.PENDING and requeued.error == "" and requeued.job_id is None
+    assert not requeued.log_tail and requeued.attempts == 0
+    assert [h.status for h in requeued.status_history] == [
         "APPROVAL",
         "PENDING",
         "RUNNING",

@@ -52,5 +52,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(frame[_TEXT_COLUMNS].to_string(index=False))
     for problem in problems:
-        print(f"unreadable: {problem.path}: {problem.reason}", file=sys.stderr)
+        reason = problem.reason.removeprefix("request file: ")
+        if args.format == "json":
+            print(
+                json.dumps({"Status": "MALFORMED", "path": problem.path, "Error": reason}, ensure_ascii=False)
+            )
+        else:
+            print(f"malformed: {problem.path}: {reason}", file=sys.stderr)
     return 0

@@ -154,33 +154,5 @@ class IngestProblem:
     level: str = "error"
 
 
-@dataclass(frozen=True)
-class Request:
-    """One evaluation request file of the requests store (the template's schema plus ours).
-
-    ``path`` is the file's path inside the requests store. ``raw`` keeps every field as read, so a
-    rewrite never drops a key that a newer or older template version wrote.
-    """
-
-    path: str
-    model: str
-    revision: str
-    precision: str
-    weight_type: str
-    status: Status
-    submitted_time: str = ""
-    base_model: str = ""
-    model_type: str = ""
-    private: bool = False
-    params: float | None = None
-    license: str = ""
-    likes: int | None = None
-    architectures: tuple[str, ...] = ()
-    use_chat_template: bool = False
-    sender: str = ""
-    error: str = ""
-    flagged: str = ""
-    training: str = ""
-    step: int | None = None
-    tokens: float | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+# The request record (``Request``) is validated with pydantic and lives in ``lib.core.request``: ingest
+# workers import this module and need not pay for importing pydantic.

@@ -60,7 +60,7 @@ def models_to_read(definition: Any, requests: Iterable[Any] = ()) -> list[str]:
     found: set[str] = set(getattr(definition, "hub_models", ()) or ())
     for request in requests:
         model = str(getattr(request, "model", "") or "")
-        if model and not model.startswith("local/") and not request.raw.get("model_path"):
+        if model and not model.startswith("local/") and not getattr(request, "model_path", ""):
             found.add(model)
     return sorted(m for m in found if _valid_model(m))
 

@@ -7,7 +7,6 @@ values only as bound parameters. The index never writes to a store.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -22,13 +21,14 @@ import pandas as pd
 import pyarrow as pa
 
 from lib.core.config import Definition
-from lib.core.records import IngestProblem, Request
+from lib.core.records import IngestProblem
+from lib.core.request import Request
 from lib.core.schema import TableSource
 from lib.index import table_sources as tables_io
 from lib.ingest import MAX_FILE_BYTES
 from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
 from lib.ingest.tables import EVAL_COLUMNS, ParsedBatch, parse_batch, reason, to_tables
-from lib.queue.requests import parse_request
+from lib.queue.requests import RequestInvalid, decode_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
 
@@ -302,16 +302,16 @@ class Index:
                 ]
                 continue
             try:
-                self._requests[info.path] = parse_request(
-                    info.path, json.loads(self.requests.read_bytes(info.path))
-                )
+                self._requests[info.path] = decode_request(info.path, self.requests.read_bytes(info.path))
             except FileNotFoundError:
                 self._request_versions.pop(info.path, None)
-            except Exception as exc:  # noqa: BLE001 - any failure is this file's report row
-                text = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            except RequestInvalid as exc:
                 self._problems[("requests", info.path)] = [
-                    IngestProblem(info.path, reason(f"request file: {text}"))
+                    IngestProblem(info.path, reason(f"request file: {exc}"))
                 ]
+            except Exception as exc:  # noqa: BLE001 - one unreadable request never hides the others
+                why = reason(f"request file cannot be read: {type(exc).__name__}")
+                self._problems[("requests", info.path)] = [IngestProblem(info.path, why)]
         stats.requests = len(self._requests)
         stats.requests_changed = dirty
         if dirty:
@@ -350,13 +350,11 @@ class Index:
     def _replace_requests(self) -> None:
         rows: dict[str, tuple[Any, ...]] = {}
         for r in self._requests.values():
-            raw = r.raw
             rows[r.path] = (
                 r.path, r.model, r.revision, r.precision, r.weight_type, r.status.value, r.submitted_time,
                 r.base_model, r.model_type, r.private, r.params, r.license, r.likes,
                 r.architectures[0] if r.architectures else "", r.use_chat_template, r.sender, r.error,
-                r.flagged, bool(raw.get("merged", False)), bool(raw.get("moe", False)),
-                raw.get("on_hub") is not False, r.training, r.step, r.tokens,
+                r.flagged, r.merged, r.moe, r.on_hub, r.training, r.step, r.tokens,
             )  # fmt: skip
         for _, _, metadata in self._tables.values():  # table sources' model metadata (type, license...)
             rows.update((row[0], row) for row in metadata)
@@ -414,6 +412,17 @@ class Index:
         """The ingest report: one row per file that failed (error) or loaded with a caveat (warning)."""
         with self._lock:
             return self.con.execute(sql("ingest_report")).df()
+
+    @property
+    def request_problems(self) -> list[IngestProblem]:
+        """Request files that do not validate (the Queue page lists them as malformed), by path."""
+        with self._lock:
+            return [
+                p
+                for (store, _), found in sorted(self._problems.items())
+                if store == "requests"
+                for p in found
+            ]
 
     @property
     def requests_list(self) -> list[Request]:

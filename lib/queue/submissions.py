@@ -27,7 +27,9 @@ from typing import Any
 from urllib.parse import quote
 
 from lib.core.config import Definition
-from lib.core.records import Request, Status
+from lib.core.records import Status
+from lib.core.request import Request
+from lib.queue import requests as queue_requests
 from lib.queue.model_sources import (
     LOCAL_PREFIX,
     HubUnavailable,
@@ -39,11 +41,11 @@ from lib.queue.model_sources import (
 )
 from lib.queue.requests import (
     RequestConflict,
+    RequestInvalid,
     create_request,
     read_request,
     read_requests,
     request_path,
-    transition,
 )
 from lib.queue.requests import update_request as update_request_fields
 from lib.stores.base import FileStore, StoreError, UnsafePathError, safe_relpath
@@ -476,6 +478,8 @@ def submit(
     if not created:
         try:
             existing, _ = read_request(store, path)
+        except RequestInvalid as exc:
+            return SubmissionResult(refusal=malformed_refusal(path, str(exc)))
         except (FileNotFoundError, ValueError):
             return SubmissionResult(
                 refusal=Refusal(
@@ -513,6 +517,16 @@ def queue_position(requests: list[Request], path: str) -> int | None:
     waiting = [r for r in requests if r.status.queue_group == mine.status.queue_group]
     waiting.sort(key=lambda r: (not r.private, r.submitted_time, r.path))
     return next(i for i, r in enumerate(waiting, 1) if r.path == path)
+
+
+def malformed_refusal(path: str, reason: str) -> Refusal:
+    """The refusal when a malformed request file holds the place this submission's file would take."""
+    return Refusal(
+        "malformed",
+        f"a malformed request file already holds this request's place in the queue ({path}: {reason}); "
+        "an admin must fix or remove it (the evaluator marks it FAILED when it next runs)",
+        existing=path,
+    )
 
 
 def duplicate_refusal(request: Request) -> Refusal:
@@ -558,25 +572,13 @@ def require_admin(definition: Definition, user: str) -> None:
 def approve(store: FileStore, definition: Definition, path: str, admin: str) -> Request:
     """An APPROVAL request becomes PENDING (manual and semi-automatic modes)."""
     require_admin(definition, admin)
-    return transition(store, path, Status.PENDING, expected=(Status.APPROVAL,), approved_by=admin)
+    return queue_requests.approve(store, path, admin)
 
 
 def requeue(store: FileStore, definition: Definition, path: str, admin: str) -> Request:
     """A FAILED request goes back to PENDING, its error and job fields cleared."""
     require_admin(definition, admin)
-    cleared = dict.fromkeys(
-        ("job_id", "job_start_time", "job_end_time", "job_heartbeat", "progress", "log_tail", "worker")
-    )
-    return transition(
-        store,
-        path,
-        Status.PENDING,
-        expected=(Status.FAILED,),
-        error="",
-        attempts=0,
-        requeued_by=admin,
-        **cleared,
-    )
+    return queue_requests.requeue(store, path, admin)
 
 
 def set_flag(store: FileStore, definition: Definition, model: str, reason: str, admin: str) -> int:
@@ -592,7 +594,6 @@ def set_flag(store: FileStore, definition: Definition, model: str, reason: str, 
             update_request_fields(
                 store,
                 request.path,
-                tuple(Status),
                 flagged=reason or None,
                 flagged_by=admin if reason else None,
             )
@@ -649,7 +650,7 @@ def submitter_org(check: Check) -> str:
 
 
 def _org_of_request(request: Request) -> str:
-    if request.raw.get("model_path") or request.model.startswith(LOCAL_PREFIX):
+    if request.is_local:
         return f"sender:{request.sender}"
     return request.model.split("/", 1)[0]
 

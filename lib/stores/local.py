@@ -1,8 +1,15 @@
-"""A store that is a folder on this machine. Writes go to a temporary file and are renamed in place."""
+"""A store that is a folder on this machine. Writes go to a temporary file and are renamed in place.
+
+The compare-and-swap (``replace_if_unchanged``) holds a kernel lock (``flock``) on a hidden lock file
+beside the target while it compares the version and renames: the kernel releases the lock when its holder
+dies, so a writer killed mid-swap never blocks the next status change. The lock files stay (hidden,
+never listed); they hold no state.
+"""
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 import tempfile
@@ -21,8 +28,9 @@ from lib.stores.base import (
     is_sanitized_path_folder,
 )
 
-# A compare-and-swap holds its lock for one small write; a lock older than this was left by a killed writer.
-STALE_LOCK_S = 30.0
+# How long a compare-and-swap waits for another writer's lock (held for one small write) before giving
+# up with False; the caller treats that as a lost race.
+LOCK_WAIT_S = 10.0
 
 
 class LocalFileStore:
@@ -180,31 +188,24 @@ class LocalFileStore:
             os.unlink(tmp)
 
     def replace_if_unchanged(self, path: str, data: bytes, version: str, message: str = "") -> bool:
-        """Compare-and-swap through a lock file, so two writers cannot both win."""
+        """Compare-and-swap under a kernel lock, so two writers cannot both win and a dead one blocks nobody."""
         target = self._abs(path)
         lock = target.with_name(f".{target.name}.lock")
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            self._break_stale_lock(lock)
-            return False
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        except FileNotFoundError:
+            return False  # the folder is gone, so is the file
+        except OSError as exc:
+            raise StoreWriteError(f"cannot lock {path} in {self.root}: {exc}") from exc
         try:
-            os.close(fd)
+            if not _flock(fd, LOCK_WAIT_S):
+                return False
             if self.version(path) != version:
                 return False
             self.write_bytes(path, data, message)
             return True
         finally:
-            os.unlink(lock)
-
-    @staticmethod
-    def _break_stale_lock(lock: Path) -> None:
-        """Remove a lock left by a writer killed while holding it (held far longer than any write takes)."""
-        try:
-            if time.time() - lock.stat().st_mtime > STALE_LOCK_S:
-                lock.unlink()
-        except FileNotFoundError:
-            pass
+            os.close(fd)  # closing releases the lock
 
     def delete(self, path: str, message: str = "") -> None:
         try:
@@ -246,3 +247,18 @@ class EmptyStore(LocalFileStore):
 
     def _write_temp(self, target: Path, data: bytes) -> str:
         raise StoreWriteError("no store is configured for writing")
+
+
+def _flock(fd: int, wait_s: float) -> bool:
+    """Take an exclusive ``flock`` on ``fd``, waiting up to ``wait_s``; False when another holder kept it."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)

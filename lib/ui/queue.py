@@ -9,14 +9,23 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.core.config import Definition
-from lib.core.records import Request
+from lib.core.records import IngestProblem
+from lib.core.request import Request
 from lib.index import Index
 from lib.queue.requests import RequestConflict
 from lib.queue.submissions import AdminError, approve, requeue, set_flag
 from lib.ui.identity import Identity
 from lib.ui.state import Setting
 from lib.ui.text import plain, plain_block
-from lib.views.queue import GROUPS, failure_reason, grouped, log_tail, progress_of, queue_frame
+from lib.views.queue import (
+    GROUPS,
+    failure_reason,
+    grouped,
+    log_tail,
+    malformed_frame,
+    progress_of,
+    queue_frame,
+)
 
 MODEL_FILTER = Setting("model", "str", "")
 _SHOWN = ["Model", "Revision", "Precision", "Weight type", "Type", "Sender", "Age", "In status for", "Status"]
@@ -60,6 +69,18 @@ def groups(requests: list[Request]) -> None:
             _progress(items)
         if key == "failed":
             _failures(items)
+
+
+def malformed(problems: list[IngestProblem]) -> None:
+    """Request files that do not validate: path and reason as plain text (the evaluator marks them FAILED)."""
+    if not problems:
+        return
+    st.subheader(f"⚠️ Malformed request files ({len(problems)})")
+    st.caption(
+        "These files are not valid requests. An evaluator marks each one FAILED with the reason (keeping its "
+        "text) when it next looks at the queue; an admin can then fix the file or remove it."
+    )
+    st.dataframe(malformed_frame(problems), hide_index=True, width="stretch")
 
 
 def _progress(items: list[Request]) -> None:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from lib.analysis.ranking import Z95, stat_ranks
 from lib.core.config import Benchmark
-from lib.core.records import Request
+from lib.core.request import HistoryEntry, Request
 
 ROW_COLUMNS = ("row_key", "revision", "sha", "precision", "chat_template", "limit_n", "average", "eval_ids")
 
@@ -151,19 +151,16 @@ def status_history(requests: Sequence[Request], model: str) -> pd.DataFrame:
     for request in requests:
         if request.model != model:
             continue
-        history = request.raw.get("status_history") or [
-            {"status": request.status.value, "time": request.submitted_time}
-        ]
-        for entry in history:
-            if not isinstance(entry, dict):
-                continue
+        for entry in request.status_history or [
+            HistoryEntry(status=request.status.value, time=request.submitted_time)
+        ]:
             rows.append(
                 {
-                    "Time": str(entry.get("time") or ""),
-                    "Status": str(entry.get("status") or ""),
+                    "Time": entry.time,
+                    "Status": entry.status,
                     "Revision": request.revision,
                     "Precision": request.precision,
-                    "Note": str(entry.get("error") or entry.get("note") or entry.get("by") or ""),
+                    "Note": entry.error or entry.note or entry.by,
                     "Request file": request.path,
                 }
             )

@@ -6,13 +6,13 @@ the command line (``python -m lib queue``) shows the same rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from lib.core.records import Request
+from lib.core.records import IngestProblem
+from lib.core.request import Progress, Request
 
 GROUPS: tuple[tuple[str, str], ...] = (
     ("approval", "⏸️ Waiting for approval"),
@@ -34,27 +34,6 @@ COLUMNS = [
     "path",
 ]
 LOG_TAIL_LINES = 30
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A running job's progress as the evaluator writes it in the request (``progress: {task, done, total}``)."""
-
-    task: str
-    done: int
-    total: int
-    phase: str = ""
-
-    @property
-    def fraction(self) -> float:
-        return min(max(self.done / self.total, 0.0), 1.0) if self.total > 0 else 0.0
-
-    @property
-    def text(self) -> str:
-        what = self.task or self.phase or "starting"
-        if self.total > 0:
-            return f"{what}: {self.done:,}/{self.total:,} ({self.fraction:.0%})"
-        return what
 
 
 def filter_requests(requests: list[Request], model: str = "") -> list[Request]:
@@ -104,44 +83,30 @@ def parse_time(text: str) -> datetime | None:
 
 
 def progress_of(request: Request) -> Progress | None:
-    """The job's progress, or None when the request carries none (or a malformed one)."""
-    raw = request.raw.get("progress")
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return Progress(
-            task=str(raw.get("task") or ""),
-            done=int(raw.get("done") or 0),
-            total=int(raw.get("total") or 0),
-            phase=str(raw.get("phase") or ""),
-        )
-    except (TypeError, ValueError):
-        return None
+    """The job's progress, or None when the request carries none."""
+    return request.progress
 
 
 def failure_reason(request: Request) -> str:
     """Why a request failed: its ``error``, else the last error in its status history."""
     if request.error:
         return request.error
-    for entry in reversed(request.raw.get("status_history") or []):
-        if isinstance(entry, dict) and entry.get("error"):
-            return str(entry["error"])
+    for entry in reversed(request.status_history):
+        if entry.error:
+            return entry.error
     return "no reason recorded"
 
 
 def log_tail(request: Request, lines: int = LOG_TAIL_LINES) -> str:
     """The end of the job's log as the evaluator stored it in the request (``log_tail``)."""
-    text = request.raw.get("log_tail") or ""
-    if isinstance(text, list):
-        text = "\n".join(str(line) for line in text)
-    return "\n".join(str(text).rstrip().splitlines()[-lines:])
+    return "\n".join(request.log_tail.rstrip().splitlines()[-lines:])
 
 
 def status_since(request: Request) -> str:
     """When the request entered its current status (last status_history entry), else its submission time."""
-    for entry in reversed(request.raw.get("status_history") or []):
-        if isinstance(entry, dict) and entry.get("status") == request.status.value and entry.get("time"):
-            return str(entry["time"])
+    for entry in reversed(request.status_history):
+        if entry.status == request.status.value and entry.time:
+            return entry.time
     return request.submitted_time
 
 
@@ -163,7 +128,7 @@ def queue_frame(requests: list[Request], now: datetime | None = None) -> pd.Data
                 "In status for": age_text(status_since(r), now),
                 "Status": r.status.value,
                 "Progress": progress.text if progress else "",
-                "Attempts": int(r.raw.get("attempts") or 0),
+                "Attempts": r.attempts,
                 "Error": r.error,
                 "Flagged": r.flagged,
                 "path": r.path,
@@ -176,3 +141,9 @@ def queue_frame(requests: list[Request], now: datetime | None = None) -> pd.Data
 def counts(requests: list[Request]) -> dict[str, int]:
     """How many requests each group holds."""
     return {key: len(items) for key, items in grouped(requests).items()}
+
+
+def malformed_frame(problems: list[IngestProblem]) -> pd.DataFrame:
+    """One row per request file that does not validate: its path and the reason (shown as text)."""
+    rows = [{"File": p.path, "Reason": p.reason.removeprefix("request file: ")} for p in problems]
+    return pd.DataFrame(rows, columns=["File", "Reason"])
