@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lib.core.request import parse_request
 from lib.hub.loader import HubResultsLoader, MirrorLoader, models_to_read
 from lib.hub.results import parse_eval_results, parse_model_card, to_eval_result_entries
 from tests.hub_server import HubServer
@@ -121,9 +122,8 @@ def test_a_card_without_model_index_has_no_results():
     assert parse_model_card("org/m", "no front matter at all") == ([], [])
 
 
-class _Request:
-    def __init__(self, model: str, **raw):
-        self.model, self.raw = model, raw
+def _Request(model: str, **fields):  # noqa: N802 - reads like the record it builds
+    return parse_request(f"{model}.json", {"model": model, **fields})
 
 
 def test_models_to_read_are_the_requests_plus_the_definition_list():
