@@ -204,21 +204,25 @@ class Worker:
                     self._warned.add(problem.path)
                 continue
             try:
-                if self._fail_malformed_file(problem.path, match, problem.reason):
-                    failed.append(problem.path)
+                outcome = self._fail_malformed_file(problem.path, match, problem.reason)
             except Exception as exc:  # noqa: BLE001 - one bad file never stops the worker
-                if problem.path not in self._warned:
-                    log.warning("%s: malformed and cannot be marked FAILED (%s): skipped", problem.path, exc)
-                    self._warned.add(problem.path)
+                outcome = f"cannot be marked FAILED ({type(exc).__name__}: {str(exc)[:200]})"
+            if outcome == "failed":
+                failed.append(problem.path)
+            elif outcome and problem.path not in self._warned:
+                log.warning("%s: malformed, %s: skipped (%s)", problem.path, outcome, problem.reason[:300])
+                self._warned.add(problem.path)
         return failed
 
-    def _fail_malformed_file(self, path: str, match: re.Match[str], reason: str) -> bool:
+    def _fail_malformed_file(self, path: str, match: re.Match[str], reason: str) -> str:
+        """'failed' when rewritten FAILED, '' when fixed meanwhile, else why it was left as it is."""
         version = self.requests.version(path)
         if version is None:
-            return False
+            return "not a file that can be rewritten"
         content = self.requests.read_bytes(path)
-        if not _still_malformed_and_active(path, content):
-            return False
+        state = _malformed_state(path, content)
+        if state != "active":
+            return "" if state == "fixed" else f"left as it is since it says {state}"
         text = content[:MALFORMED_KEPT_BYTES].decode("utf-8", errors="replace")
         org, name = match.group("org"), match.group("name")
         now = iso_time(self.clock.now())
@@ -238,9 +242,9 @@ class Worker:
         if not self.requests.replace_if_unchanged(
             path, encode_request(data), version, message=f"FAILED: {path}"
         ):
-            return False
+            return ""  # changed meanwhile: looked at again on the next pass
         log.warning("%s: %s", path, error)
-        return True
+        return "failed"
 
     # ------------------------------------------------------------------ claim
     def claim_next(self) -> Request | None:
@@ -428,19 +432,19 @@ def _claim_order(request: Request) -> tuple[Any, ...]:
     return (-request.priority, not request.private, request.submitted_time or "~", request.path)
 
 
-def _still_malformed_and_active(path: str, content: bytes) -> bool:
-    """Still malformed, and in no final status (FINISHED and FAILED files are left for a person)."""
+def _malformed_state(path: str, content: bytes) -> str:
+    """'fixed' when it validates now, 'active' when not in a final status, else that final status."""
     try:
         decode_request(path, content)
-        return False  # fixed meanwhile
+        return "fixed"
     except RequestInvalid:
         pass
     try:
         data = json.loads(content)
         status = Status.parse(data.get("status", "PENDING")) if isinstance(data, dict) else None
     except (ValueError, RecursionError, AttributeError):
-        return True
-    return status not in (Status.FINISHED, Status.FAILED)
+        return "active"
+    return status.value if status in (Status.FINISHED, Status.FAILED) else "active"
 
 
 def results_write_failure(exc: BaseException) -> str:

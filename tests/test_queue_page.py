@@ -102,6 +102,28 @@ def test_queue_page_shows_every_group_with_progress_and_failure_log(deployment):
     assert {"wait-org/approve-me", "run-org/running", "fail-org/broken", "done-org/finished"} <= models
 
 
+def test_queue_page_lists_malformed_request_files_as_text(deployment):
+    root = Path(deployment.location)
+    (root / "bad-org").mkdir()
+    (root / "bad-org" / "x_eval_request_False_float16_Original.json").write_text(
+        '{"model": "bad-org/x", "attempts": "[two](https://evil.example)"'
+    )
+    (root / "bad-org" / "y_eval_request_False_float16_Original.json").write_text(
+        json.dumps(_request("bad-org/y", "FINISHED", priority=10**40))
+    )
+    at = _queue(_app())
+    assert not at.exception
+    assert any("Malformed request files (2)" in h.value for h in at.subheader)
+    frame = next(df.value for df in at.dataframe if "Reason" in df.value.columns)
+    assert set(frame["File"]) == {
+        "bad-org/x_eval_request_False_float16_Original.json",
+        "bad-org/y_eval_request_False_float16_Original.json",
+    }
+    reasons = " ".join(frame["Reason"])
+    assert "not valid JSON" in reasons and "priority" in reasons
+    assert "evil.example" not in _text(at)  # the file's text is never rendered as Markdown
+
+
 def test_tracking_link_opens_the_queue_filtered_to_one_model(deployment):
     at = _app({"model": "fail-org/broken"})
     at.switch_page(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,7 @@ from lib.stores.base import FileStore, safe_relpath
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 2_000_000  # a request is a few KB; anything this large is not one
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # a JSON escape that may be a lone surrogate
 __all__ = [
     "IllegalTransition",
     "Request",
@@ -95,6 +97,13 @@ def decode_request(path: str, content: bytes) -> Request:
         raise RequestInvalid(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except ValueError as exc:
         raise RequestInvalid(f"not valid JSON: {str(exc)[:200]}") from None
+    if _SURROGATE_ESCAPE.search(content):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise RequestInvalid("a text holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text") from None
+        except (RecursionError, ValueError):
+            raise RequestInvalid("unreadable values") from None
     return parse_request(path, data)
 
 
@@ -102,7 +111,7 @@ def read_requests(store: FileStore) -> tuple[list[Request], list[IngestProblem]]
     """Every request in the store, and a problem row ('request file: <reason>') for each malformed file."""
     requests: list[Request] = []
     problems: list[IngestProblem] = []
-    for info in store.list_files((".json",)):
+    for info in store.list_files((".json",), irregular=True):
         if info.problem:  # a directory named *.json, a dangling symlink, a loop: listed, not readable
             problems.append(IngestProblem(info.path, f"request file: {info.problem}"))
             continue
