@@ -101,7 +101,9 @@ def decode_request(path: str, content: bytes) -> Request:
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            raise RequestInvalid("a text holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text") from None
+            raise RequestInvalid(
+                "a text holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+            ) from None
         except (RecursionError, ValueError):
             raise RequestInvalid("unreadable values") from None
     return parse_request(path, data)
