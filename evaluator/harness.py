@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from evaluator.lifeline import guard_job
+
 log = logging.getLogger("evaluator.harness")
 EXIT_REFUSED = 3
 
@@ -48,6 +50,7 @@ class ProgressFile:
 
 
 def main(argv: list[str]) -> int:
+    guard_job()  # first: a killed worker takes this job (and its children) with it
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     workdir = Path(argv[1])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evaluator.jobs import JobSpec
+from evaluator.lifeline import WORKER_PID_ENV, die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class SubprocessRunner:
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_project_root(), env.get("PYTHONPATH", "")]))
+        worker_pid = os.getpid()
+        env[WORKER_PID_ENV] = str(worker_pid)  # the job's watchdog kills its group once we are gone
         with open(log_file, "wb") as log_handle:
             child = subprocess.Popen(
                 self.command(spec_file, workdir),
@@ -80,6 +83,7 @@ class SubprocessRunner:
                 stdin=subprocess.DEVNULL,
                 env=env,
                 start_new_session=True,  # its own process group: we can kill it and its children
+                preexec_fn=lambda: die_with_parent(worker_pid),  # and it dies with us (evaluator.lifeline)
             )
             ended = self._watch(child, workdir, heartbeat, timeout_s)
         return self._outcome(child, ended, workdir, log_file, timeout_s)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -43,6 +44,7 @@ from lib.queue.status import CLAIMABLE
 from lib.stores.base import FileStore, StoreError
 
 log = logging.getLogger(__name__)
+WORKDIR_PREFIX = "evaljob-"  # job folders: evaljob-<worker pid>-<random>, removed when the job ends
 MALFORMED_KEPT_BYTES = 20_000  # the original text kept in a malformed request rewritten as FAILED
 
 __all__ = ["Worker", "WorkerSettings", "iso_time", "log_path_for", "parse_time"]
@@ -118,6 +120,7 @@ class Worker:
         self.clock = clock or SystemClock()
         self._stopping = False
         self._warned: set[str] = set()  # malformed files already warned about (once per worker)
+        self._swept = False  # job folders of dead workers removed (once, before the first claim)
 
     # ------------------------------------------------------------------ loop modes
     def stop(self) -> None:
@@ -132,6 +135,9 @@ class Worker:
         """Housekeeping, then claim and run at most one request; returns it as it ended, or None."""
         if self._stopping:
             return None
+        if not self._swept:
+            self._swept = True
+            sweep_workdirs(self.settings.work_root)
         requests, problems = read_requests(self.requests)
         self.fail_malformed(problems)
         self.recover_stale(requests)
@@ -272,7 +278,7 @@ class Worker:
         """Run a claimed request to its end; returns the request as it ended (None if it is not ours)."""
         job_id = str(request.job_id)
         state = _JobState(job_id=job_id, last_beat=self.clock.now())
-        workdir = Path(tempfile.mkdtemp(prefix="evaljob-", dir=self.settings.work_root))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=self.settings.work_root))
         header = f"[{iso_time(self.clock.now())}] {self.settings.worker_id} runs {request.path} as {job_id}\n"
         try:
             try:
@@ -417,6 +423,35 @@ class Worker:
             log.warning("%s: log not stored: %s", request_path, exc)
             return None
         return path
+
+
+def sweep_workdirs(root: str | None) -> list[str]:
+    """Remove the job folders that workers killed on this machine left behind (their pid is gone)."""
+    base = Path(root or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(base.glob(f"{WORKDIR_PREFIX}*-*"))
+    except OSError:
+        return removed
+    for folder in entries:
+        pid_text = folder.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _pid_alive(int(pid_text)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            log.info("removed %s, left by a worker that died", folder)
+            removed.append(str(folder))
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _lease_over(request: Request, now: float, own_lease_s: float) -> bool:

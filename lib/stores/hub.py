@@ -11,6 +11,14 @@ Writing: every write is one commit. ``create_exclusive`` and ``replace_if_unchan
 of times before raising ``StoreWriteError``. ``version`` is the file's git blob id on the Hub, read fresh,
 and the mirror is brought to that blob so that ``read_bytes`` returns the content the version names.
 
+Sharing one cache folder (several workers on one machine): every change of the mirror and its manifest
+happens under a kernel lock (``flock`` on ``<cache>/.lock``) and merges into the manifest on disk, never
+over it; mirror files are replaced atomically; every file fetched is checked against its blob id (the
+git sha of its bytes) and fetched again from the content-addressed cache when the mirror holds other
+bytes. ``version`` keeps the verified bytes of the version it returns, so the ``read_bytes`` that
+follows it in a compare-and-swap always reads exactly that version, whatever another process wrote to
+the mirror in between.
+
 The token comes from the ``token`` argument or ``$HF_TOKEN`` (else huggingface_hub's saved login); it is
 never logged, and messages of re-raised errors are scrubbed of it. Streamlit secrets are read by
 ``lib.ui``, never here. Everything goes through ``huggingface_hub``; nothing happens at import time.
@@ -18,13 +26,17 @@ never logged, and messages of re-raised errors are scrubbed of it. Streamlit sec
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import random
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +56,7 @@ log = logging.getLogger(__name__)
 MAX_COMMIT_ATTEMPTS = 5  # a claim or status change retried this often on HTTP 412, then StoreWriteError
 FULL_SYNC_ABOVE = 200  # more changed files than this: let snapshot_download walk the whole repo
 _MANIFEST = "manifest.json"
+CACHE_LOCK_WAIT_S = 300.0  # a sync of a large repo may hold the cache lock this long
 
 
 class HubFileStore:
@@ -69,6 +82,9 @@ class HubFileStore:
         self._sleep = sleep
         self._api_obj: Any = None
         self._manifest: dict[str, Any] | None = None
+        self._pinned: dict[str, tuple[str, bytes]] = {}  # path -> (blob id, bytes) returned by version()
+        self._thread_lock = threading.RLock()
+        self._lock_depth = 0
         self.offline = False
         self.message = ""
 
@@ -85,20 +101,59 @@ class HubFileStore:
 
     def _load_manifest(self) -> dict[str, Any]:
         if self._manifest is None:
-            try:
-                self._manifest = json.loads((self.cache_root / _MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self._manifest = {}
-            if not isinstance(self._manifest.get("files"), dict):
-                self._manifest = {"files": {}}
+            self._manifest = self._read_manifest()
         return self._manifest
 
+    def _read_manifest(self) -> dict[str, Any]:
+        try:
+            manifest = json.loads((self.cache_root / _MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            manifest = {"files": {}}
+        return manifest
+
     def _save_manifest(self) -> None:
+        """Write this process's manifest (only under ``_cache_lock``, after reloading what others wrote)."""
         manifest = self._load_manifest()
         self.cache_root.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache_root / f".{_MANIFEST}.{os.getpid()}.tmp"
+        tmp = self.cache_root / f".{_MANIFEST}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.cache_root / _MANIFEST)
+
+    @contextlib.contextmanager
+    def _cache_lock(self) -> Iterator[dict[str, Any]]:
+        """Hold the cache folder's kernel lock (re-entrant in this object); yields the manifest as on disk."""
+        with self._thread_lock:
+            if self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield self._load_manifest()
+                finally:
+                    self._lock_depth -= 1
+                return
+            self.cache_root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.cache_root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                deadline = time.monotonic() + CACHE_LOCK_WAIT_S
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise StoreError(
+                                f"{self.location}: the cache folder stays locked by another process"
+                            ) from None
+                        time.sleep(0.01)
+                self._manifest = self._read_manifest()  # what other processes wrote meanwhile
+                self._lock_depth = 1
+                try:
+                    yield self._manifest
+                finally:
+                    self._lock_depth = 0
+            finally:
+                os.close(fd)  # releases the lock
 
     # ------------------------------------------------------------------ huggingface_hub
     def _api(self) -> Any:
@@ -129,11 +184,12 @@ class HubFileStore:
         """Bring the mirror up to date with ``main``; returns False (and sets ``offline``) when it cannot."""
         try:
             head = self._head()
-            manifest = self._load_manifest()
-            if head != manifest.get("sha") or not self.mirror.is_dir():
-                self._sync_to(head)
-            manifest["synced_at"] = time.time()
-            self._save_manifest()
+            with self._cache_lock() as manifest:
+                if head != manifest.get("sha") or not self.mirror.is_dir():
+                    self._sync_to(head)
+                manifest["synced_at"] = time.time()
+                self._save_manifest()
+            self._pinned.clear()
         except Exception as exc:  # noqa: BLE001 - every Hub failure falls back to the cache
             if not _is_hub_failure(exc):
                 raise
@@ -174,6 +230,17 @@ class HubFileStore:
             )
         for path in [p for p in known if p not in remote]:
             self._drop_local(path)
+        for path in changed:  # downloads are verified against the blob id; a mismatch is fetched again
+            try:
+                data = self._local(path).read_bytes()
+            except (OSError, UnsafePathError):
+                data = None
+            if data is None or _git_blob_sha(data) != remote[path]["oid"]:
+                fetched = self._download_verified(path, head, remote[path]["oid"])
+                if fetched is None:
+                    remote.pop(path)  # not recorded: the next sync fetches it again
+                else:
+                    self._write_mirror(path, fetched)
         log.info("%s: synced to %s, %d file(s) fetched", self.location, head[:8], len(changed))
         manifest["files"] = remote
         manifest["sha"] = head
@@ -197,28 +264,49 @@ class HubFileStore:
         return found
 
     def read_bytes(self, path: str) -> bytes:
+        pinned = self._pinned.get(path)
+        if pinned is not None:
+            return pinned[1]  # the bytes of the version version() returned, whatever the mirror holds now
         if path not in self._load_manifest()["files"]:
             raise FileNotFoundError(path)
         return self._local(path).read_bytes()
 
     def version(self, path: str) -> str | None:
-        """The file's blob id on the Hub now; the mirror is refreshed to it. Offline: the cached blob id."""
+        """The file's blob id on the Hub now; its verified bytes are kept for the next ``read_bytes``.
+
+        Offline: the cached blob id (and the mirror's bytes)."""
+        self._pinned.pop(path, None)
         try:
-            head = self._head()
-            oid = self._remote_oid(path, head)
-            if oid is not None and self._load_manifest()["files"].get(path, {}).get("oid") != oid:
-                self._fetch_one(path, head, oid)
+            for _ in range(3):
+                head = self._head()
+                oid = self._remote_oid(path, head)
+                if oid is None:
+                    return None
+                data = self._verified_local(path, oid)
+                if data is None:
+                    data = self._download_verified(path, head, oid)
+                if data is not None:
+                    self._remember(path, data, oid, len(data))
+                    return oid
+            raise StoreError(f"{self.location}: {path} kept changing while it was fetched")
         except Exception as exc:  # noqa: BLE001
             if not _is_hub_failure(exc):
                 raise
             self.offline, self.message = True, self._explain(exc)
             meta = self._load_manifest()["files"].get(path)
             return str(meta["oid"]) if meta else None
-        if oid is None:
-            return None
-        return oid
 
-    def _fetch_one(self, path: str, revision: str, oid: str) -> None:
+    def _verified_local(self, path: str, oid: str) -> bytes | None:
+        """The mirror's bytes of ``path`` when they are exactly blob ``oid``, else None."""
+        try:
+            data = self._local(path).read_bytes()
+        except OSError:
+            return None
+        return data if _git_blob_sha(data) == oid else None
+
+    def _download_verified(self, path: str, revision: str, oid: str) -> bytes | None:
+        """The file at ``revision`` through huggingface_hub's content-addressed cache (multi-process safe);
+        None when the bytes are not blob ``oid`` (the branch moved on meanwhile)."""
         from huggingface_hub import hf_hub_download
 
         local = hf_hub_download(
@@ -226,13 +314,15 @@ class HubFileStore:
             path,
             repo_type="dataset",
             revision=revision,
-            local_dir=self.mirror,
             cache_dir=self.cache_root / "hf",
             endpoint=self.endpoint,
             token=self._token,
         )
         data = Path(local).read_bytes()
-        self._remember(path, data if _git_blob_sha(data) == oid else None, oid, len(data))
+        if _git_blob_sha(data) != oid:
+            log.warning("%s: %s downloaded with the wrong blob id; not used", self.location, path)
+            return None
+        return data
 
     def local_path(self, path: str) -> str | None:
         return str(self._local(path))
@@ -267,9 +357,11 @@ class HubFileStore:
             )
         except Exception as exc:  # noqa: BLE001
             raise StoreWriteError(f"cannot delete {path}: {self._explain(exc)}") from None
-        self._drop_local(path)
-        self._load_manifest()["files"].pop(path, None)
-        self._save_manifest()
+        self._pinned.pop(path, None)
+        with self._cache_lock() as manifest:
+            self._drop_local(path)
+            manifest["files"].pop(path, None)
+            self._save_manifest()
 
     def _commit_with_retries(
         self, path: str, data: bytes, message: str, check: Callable[[str | None], bool] | None
@@ -311,16 +403,22 @@ class HubFileStore:
             raise UnsafePathError(f"path {path!r} leaves the store")
         return target
 
-    def _remember(self, path: str, data: bytes | None, oid: str, size: int) -> None:
-        """Record a file we wrote (or fetched) so that reads see it before the next sync."""
-        if data is not None:
-            target = self._local(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        self._load_manifest()["files"][path] = {"oid": oid, "size": size}
-        self._save_manifest()
+    def _remember(self, path: str, data: bytes, oid: str, size: int) -> None:
+        """Record a file we wrote or fetched (bytes verified to be blob ``oid``) in the shared mirror."""
+        self._pinned[path] = (oid, data)
+        with self._cache_lock() as manifest:
+            known = manifest["files"].get(path, {})
+            if known.get("oid") != oid or self._verified_local(path, oid) is None:
+                self._write_mirror(path, data)
+            manifest["files"][path] = {"oid": oid, "size": size}
+            self._save_manifest()
+
+    def _write_mirror(self, path: str, data: bytes) -> None:
+        target = self._local(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
 
     def _drop_local(self, path: str) -> None:
         try:
