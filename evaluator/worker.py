@@ -278,7 +278,9 @@ class Worker:
         """Run a claimed request to its end; returns the request as it ended (None if it is not ours)."""
         job_id = str(request.job_id)
         state = _JobState(job_id=job_id, last_beat=self.clock.now())
-        workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=self.settings.work_root))
+        workdir = Path(
+            tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=self.settings.work_root)
+        )
         header = f"[{iso_time(self.clock.now())}] {self.settings.worker_id} runs {request.path} as {job_id}\n"
         try:
             try:
