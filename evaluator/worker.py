@@ -430,7 +430,7 @@ class Worker:
 def sweep_workdirs(root: str | None) -> list[str]:
     """Remove the job folders that workers killed on this machine left behind (their pid is gone)."""
     base = Path(root or tempfile.gettempdir())
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(base.glob(f"{WORKDIR_PREFIX}*-*"))
     except OSError:

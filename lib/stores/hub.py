@@ -235,8 +235,9 @@ class HubFileStore:
                 data = self._local(path).read_bytes()
             except (OSError, UnsafePathError):
                 data = None
-            if data is None or _git_blob_sha(data) != remote[path]["oid"]:
-                fetched = self._download_verified(path, head, remote[path]["oid"])
+            oid = str(remote[path]["oid"])
+            if data is None or _git_blob_sha(data) != oid:
+                fetched = self._download_verified(path, head, oid)
                 if fetched is None:
                     remote.pop(path)  # not recorded: the next sync fetches it again
                 else:
