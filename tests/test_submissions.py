@@ -297,6 +297,16 @@ def test_hub_unreachable_says_try_again_and_writes_nothing(store, definition, tm
     assert stored_files(store) == []
 
 
+def test_a_malformed_file_in_the_requests_place_is_named_as_malformed(hub, source, store, definition):
+    add_model(hub, "mal-org/model")
+    path = request_path("mal-org/model", False, "float16", "Original")
+    store.write_bytes(path, b'{"model": "mal-org/model", "attempts": "many"}')
+    outcome = submit(form("mal-org/model"), definition, store, source)
+    refusal = refused(outcome.refusal, "malformed")
+    assert refusal.existing == path and path in refusal.message and "attempts" in refusal.message
+    assert not refusal.retry
+
+
 def test_duplicate_refused_with_a_link_other_precision_or_revision_accepted(hub, source, store, definition):
     add_model(hub, "dup-org/model")
     first = submit(form("dup-org/model"), definition, store, source)
