@@ -114,6 +114,8 @@ def read_requests(store: FileStore) -> tuple[list[Request], list[IngestProblem]]
     requests: list[Request] = []
     problems: list[IngestProblem] = []
     for info in store.list_files((".json",), irregular=True):
+        if info.skipped:
+            continue  # not a request by its name (a log, a hidden file): nothing to report here
         if info.problem:  # a directory named *.json, a dangling symlink, a loop: listed, not readable
             problems.append(IngestProblem(info.path, f"request file: {info.problem}"))
             continue
