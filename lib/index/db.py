@@ -294,6 +294,8 @@ class Index:
             self._request_versions[info.path] = info.version
             self._problems.pop(("requests", info.path), None)
             self._requests.pop(info.path, None)
+            if info.skipped and info.path.startswith("logs/") and info.path.endswith(".log"):
+                continue  # a job's log, written beside the requests by the evaluator: not skipped data
             if info.problem or info.size > MAX_FILE_BYTES:
                 why = info.problem or f"file is {info.size / 1e6:.0f} MB, too large for a request"
                 level = "skipped" if info.skipped else "error"

@@ -49,7 +49,7 @@ class FileInfo:
 # `..__adapters__x`, `./x` gives `.__x`. Such folders are read; other hidden entries are skipped.
 SANITIZED_PATH_PREFIXES = ("..__", ".__")
 # Files that belong beside results and are read by their own readers (samples), never reported.
-KNOWN_SIDE_FILES = (".jsonl", ".log")  # samples beside results; job logs beside requests
+KNOWN_SIDE_FILES = (".jsonl",)
 # Our own atomic writes' temporary files (`.<name>.<random>.tmp`) and compare-and-swap lock files
 # (`.<name>.lock`, see lib.stores.local): ours, not data, not even reported.
 TEMP_FILE_RE = re.compile(r"^\..+\.(?:tmp|lock)$")
