@@ -471,3 +471,9 @@ def test_duplicate_report_says_a_tie_was_broken_by_path_when_no_file_has_a_date(
 
 def test_files_that_differ_in_a_task_version_are_not_reported_as_duplicates():
     assert case_index("versions").problems().empty
+
+
+def test_model_page_tells_rows_of_one_model_apart(corpus_app):
+    at = corpus_app("lm_eval.yaml", "pages/model.py", results=str(CASES / "shots"), model="acme-labs/shots-7b")
+    options = [str(o) for o in at.selectbox[1].options]
+    assert len(options) == 2 and any("0-shot" in o for o in options) and any("5-shot" in o for o in options)

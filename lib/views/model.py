@@ -40,7 +40,7 @@ def pick_row(rows: pd.DataFrame, revision: str = "", precision: str = "") -> str
 
 
 def row_label(row: pd.Series) -> str:
-    """A short label of a leaderboard row: revision, precision, chat template, limit."""
+    """A short label of a leaderboard row: revision, precision, chat template, limit, setting."""
     revision = str(row["sha"] or row["revision"])
     revision = revision[:12] if len(revision) == 40 else revision
     parts = [revision, str(row["precision"] or "precision ?")]
@@ -48,6 +48,10 @@ def row_label(row: pd.Series) -> str:
         parts.append("chat template")
     if pd.notna(row["limit_n"]):
         parts.append(f"limit {row['limit_n']:g}")
+    for key in ("setting", "setting_label"):  # what else sets the row apart (docs/formats.md)
+        value = row.get(key)
+        if isinstance(value, str) and value:
+            parts.append(value)
     return " · ".join(parts)
 
 
