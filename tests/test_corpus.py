@@ -474,6 +474,8 @@ def test_files_that_differ_in_a_task_version_are_not_reported_as_duplicates():
 
 
 def test_model_page_tells_rows_of_one_model_apart(corpus_app):
-    at = corpus_app("lm_eval.yaml", "pages/model.py", results=str(CASES / "shots"), model="acme-labs/shots-7b")
+    at = corpus_app(
+        "lm_eval.yaml", "pages/model.py", results=str(CASES / "shots"), model="acme-labs/shots-7b"
+    )
     options = [str(o) for o in at.selectbox[1].options]
     assert len(options) == 2 and any("0-shot" in o for o in options) and any("5-shot" in o for o in options)
