@@ -131,19 +131,14 @@ PHASES = {
 
 
 def _corpus(root: Path) -> Corpus:
-    args = json.loads((root / "corpus.json").read_text())
-    return generate_cached(root, **args)
+    """The corpus's expectations, as the parent wrote them beside it."""
+    plan = json.loads((root / "plan.json").read_text())
+    return Corpus(root / "results", root / "requests", root / "hub", **plan)
 
 
-def generate_cached(root: Path, **args) -> Corpus:
-    """The corpus's expectations without writing it again (generation is deterministic)."""
-    scratch = Path(tempfile.mkdtemp(prefix="hostile-plan-"))
-    try:
-        plan = generate(scratch, **args)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    plan.results, plan.requests, plan.hub = root / "results", root / "requests", root / "hub"
-    return plan
+def _save_plan(root: Path, corpus: Corpus) -> None:
+    fields = ("expected", "classes", "requests_expected", "request_classes", "yaml_expected", "yaml_classes")
+    (root / "plan.json").write_text(json.dumps({name: getattr(corpus, name) for name in fields}))
 
 
 def main() -> None:
@@ -164,8 +159,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="hostile-"))
     spec = {"seed": args.seed, "results": args.results, "requests": args.requests, "yaml_files": args.yaml}
     started = time.perf_counter()
-    generate(root, **spec)
-    (root / "corpus.json").write_text(json.dumps(spec))
+    _save_plan(root, generate(root, **spec))
     print(f"corpus written in {time.perf_counter() - started:.1f} s: {spec}", file=sys.stderr)
     outcomes: dict[str, dict] = {}
     crashed: list[str] = []
