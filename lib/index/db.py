@@ -26,8 +26,9 @@ from lib.core.request import Request
 from lib.core.schema import TableSource
 from lib.index import table_sources as tables_io
 from lib.ingest import MAX_FILE_BYTES
+from lib.ingest.columns import EVALUATIONS, REQUESTS, SCORES, arrow_schema, create_table
 from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
-from lib.ingest.tables import EVAL_COLUMNS, ParsedBatch, parse_batch, reason, to_tables
+from lib.ingest.tables import EVAL_COLUMNS, EVAL_TYPES, ParsedBatch, parse_batch, reason, to_tables
 from lib.queue.requests import RequestInvalid, decode_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
@@ -36,10 +37,9 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 Progress = Callable[[float, str], None]
 
-_REQUEST_COLUMNS = (
-    "path model revision precision weight_type status submitted_time base_model model_type private params "
-    "license likes architecture use_chat_template sender error flagged merged moe on_hub training step tokens"
-).split()
+_REQUEST_COLUMNS = [c.name for c in REQUESTS]
+_REQUEST_SCHEMA = arrow_schema(REQUESTS)
+_REQUEST_FROM_RECORD = [(c.name, c.attribute) for c in REQUESTS if c.attribute is not None]
 
 
 _PROBLEM_COLUMNS = ("store", "path", "level", "reason")
@@ -86,6 +86,10 @@ class Index:
         self.results = _as_store(results_location)
         self.requests = _as_store(requests if requests is not None else definition.requests_store)
         self.con = duckdb.connect(":memory:")
+        # The two results tables come from their one declaration (lib.ingest.columns); the rest from SQL.
+        self.con.execute(create_table("evaluations", EVALUATIONS))
+        self.con.execute(create_table("scores", SCORES))
+        self.con.execute(create_table("requests", REQUESTS))
         self.con.execute(sql("schema"))
         self.con.execute(sql("evaluation_rows"))
         self._versions: dict[str, str] = {}
@@ -341,7 +345,7 @@ class Index:
             for column in EVAL_COLUMNS:  # a caller with fewer columns (bench/) gets them as NULL
                 if column not in evaluations.column_names:
                     evaluations = evaluations.append_column(
-                        column, pa.nulls(evaluations.num_rows, pa.string())
+                        column, pa.nulls(evaluations.num_rows, EVAL_TYPES.field(column).type)
                     )
             self.con.register("new_evaluations", evaluations.append_column("eval_no", numbers))
             self.con.register("new_scores", scores)
@@ -355,33 +359,30 @@ class Index:
     def _replace_requests(self) -> None:
         rows: dict[str, tuple[Any, ...]] = {}
         for r in self._requests.values():
-            rows[r.path] = (
-                r.path, r.model, r.revision, r.precision, r.weight_type, r.status.value, r.submitted_time,
-                r.base_model, r.model_type, r.private, r.params, r.license, r.likes,
-                r.architectures[0] if r.architectures else "", r.use_chat_template, r.sender, r.error,
-                r.flagged, r.merged, r.moe, r.on_hub, r.training, r.step, r.tokens,
-            )  # fmt: skip
+            values = {name: getattr(r, attribute) for name, attribute in _REQUEST_FROM_RECORD}
+            values.update(status=r.status.value, architecture=r.architectures[0] if r.architectures else "")
+            rows[r.path] = tuple(values[name] for name in _REQUEST_COLUMNS)
         for _, _, metadata in self._tables.values():  # table sources' model metadata (type, license...)
             rows.update((row[0], row) for row in metadata)
         try:
             table = _request_table(list(rows.values()))
         except Exception:  # noqa: BLE001 - find the request that cannot be stored; the others load
             good = []
-            for path, row in rows.items():
+            for path, one in rows.items():
                 try:
-                    _request_table([row])
+                    _request_table([one])
                 except Exception as exc:  # noqa: BLE001
                     self._requests.pop(path, None)
                     self._problems[("requests", path)] = [
                         IngestProblem(path, reason(f"request file: a value cannot be stored: {exc}"))
                     ]
                 else:
-                    good.append(row)
+                    good.append(one)
             table = _request_table(good)
         self.con.register("new_requests", table)
         try:
             self.con.execute("DELETE FROM requests")
-            self.con.execute("INSERT INTO requests SELECT * FROM new_requests")
+            self.con.execute("INSERT INTO requests BY NAME SELECT * FROM new_requests")
         finally:
             self.con.unregister("new_requests")
 
@@ -473,22 +474,9 @@ def _as_store(value: FileStore | str) -> FileStore:
 
 def _request_table(rows: list[tuple[Any, ...]]) -> pa.Table:
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in _REQUEST_COLUMNS]
-    return _arrow(
-        {name: list(values) for name, values in zip(_REQUEST_COLUMNS, columns, strict=True)},
+    return pa.table(
         {
-            "private": pa.bool_(),
-            "params": pa.float64(),
-            "likes": pa.int64(),
-            "use_chat_template": pa.bool_(),
-            "merged": pa.bool_(),
-            "moe": pa.bool_(),
-            "on_hub": pa.bool_(),
-            "step": pa.int64(),
-            "tokens": pa.float64(),
-        },
+            name: pa.array(list(values), type=_REQUEST_SCHEMA.field(name).type)
+            for name, values in zip(_REQUEST_COLUMNS, columns, strict=True)
+        }
     )
-
-
-def _arrow(columns: dict[str, list[Any]], types: dict[str, pa.DataType]) -> pa.Table:
-    arrays = {name: pa.array(values, type=types.get(name, pa.string())) for name, values in columns.items()}
-    return pa.table(arrays)

@@ -17,30 +17,16 @@ import pyarrow as pa
 from lib.core.records import Evaluation
 from lib.core.revisions import parse_checkpoint
 from lib.ingest import IngestError, parse_result_bytes
+from lib.ingest.columns import EVALUATIONS, SCORES, arrow_schema, ingest_columns
 from lib.ingest.common import brief
 
-EVAL_COLUMNS = (
-    "eval_id model revision sha precision weight_type chat_template limit_n lm_eval_version git_hash date "
-    "duration_s model_args batch_size source_format training step tokens request_file n_warnings "
-    "base_model backend setting model_written"
-).split()
-SCORE_COLUMNS = "eval_id task metric filter value stderr n_shot higher_is_better n_samples version".split()
-EVAL_TYPES = {
-    "chat_template": pa.bool_(),
-    "limit_n": pa.float64(),
-    "date": pa.float64(),
-    "duration_s": pa.float64(),
-    "step": pa.int64(),
-    "tokens": pa.float64(),
-    "n_warnings": pa.int32(),
-}
-SCORE_TYPES = {
-    "value": pa.float64(),
-    "stderr": pa.float64(),
-    "n_shot": pa.int32(),
-    "higher_is_better": pa.bool_(),
-    "n_samples": pa.int64(),
-}
+# Column names and Arrow types come from the one declaration (lib.ingest.columns).
+EVAL_COLUMNS = [c.name for c in ingest_columns(EVALUATIONS)]
+SCORE_COLUMNS = [c.name for c in ingest_columns(SCORES)]
+EVAL_TYPES = arrow_schema(EVALUATIONS)
+SCORE_TYPES = arrow_schema(SCORES)
+# (column, Evaluation attribute) of the columns read from the record by name, in column order.
+_FROM_RECORD = [(c.name, c.attribute) for c in ingest_columns(EVALUATIONS) if c.attribute is not None]
 
 
 # Ranges a value must lie in to be stored; outside them it is dropped with a warning row.
@@ -168,13 +154,18 @@ def _rows(
     step = _int_in(step, _INT64, "step", warnings)
     tokens = _float_in(tokens, 2.0**63, "tokens", warnings)
     date = _float_in(ev.date, _MAX_DATE, "date", warnings)
-    erows.append((
-        path, ev.model, ev.revision, ev.sha, ev.precision, ev.weight_type, ev.chat_template,
-        _float_in(ev.limit, float(_INT64), "limit", warnings), ev.lm_eval_version, ev.git_hash, date,
-        _float_in(ev.duration_s, float(_INT64), "total_evaluation_time_seconds", warnings), ev.model_args,
-        ev.batch_size, ev.source_format, training or (ev.model if step is not None else ""), step, tokens,
-        ev.request_file, len(warnings), ev.base_model, ev.backend, ev.setting, ev.model,
-    ))  # fmt: skip
+    row = {name: getattr(ev, attribute) for name, attribute in _FROM_RECORD}
+    row.update(
+        eval_id=path,
+        limit_n=_float_in(ev.limit, float(_INT64), "limit", warnings),
+        date=date,
+        duration_s=_float_in(ev.duration_s, float(_INT64), "total_evaluation_time_seconds", warnings),
+        training=training or (ev.model if step is not None else ""),
+        step=step,
+        tokens=tokens,
+    )
+    row["n_warnings"] = len(warnings)
+    erows.append(tuple(row[name] for name in EVAL_COLUMNS))
     for score in ev.scores:  # Score is a named tuple in column order
         n_shot, n_samples = score.n_shot, score.n_samples
         if (n_shot is None or 0 <= n_shot <= _INT32) and (n_samples is None or 0 <= n_samples <= _INT64):
@@ -226,11 +217,11 @@ def _both(erows: list[tuple[Any, ...]], srows: list[tuple[Any, ...]]) -> tuple[p
     return _table(EVAL_COLUMNS, erows, EVAL_TYPES), _table(SCORE_COLUMNS, srows, SCORE_TYPES)
 
 
-def _table(columns: list[str], rows: list[tuple[Any, ...]], types: dict[str, pa.DataType]) -> pa.Table:
+def _table(columns: list[str], rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
     values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     return pa.table(
         {
-            name: pa.array(list(col), type=types.get(name, pa.string()))
+            name: pa.array(list(col), type=schema.field(name).type)
             for name, col in zip(columns, values, strict=True)
         }
     )
