@@ -190,6 +190,9 @@ class Worker:
                 expire(self.requests, request, now, self.settings.max_attempts)
             except (RequestConflict, FileNotFoundError, ValueError):
                 continue  # it heartbeat meanwhile, or another worker expired it first
+            except (StoreError, OSError) as exc:
+                log.warning("%s: lease expired but the request cannot be written now (%s)", request.path, exc)
+                continue
             log.warning("%s: lease of %s expired", request.path, request.worker or "an unknown worker")
             changed.append(request.path)
         return changed
@@ -271,6 +274,9 @@ class Worker:
                 )
             except (RequestConflict, FileNotFoundError, ValueError):
                 continue  # another worker won this one, or it went bad meanwhile
+            except (StoreError, OSError) as exc:
+                log.warning("%s: cannot be claimed, the store refused the write (%s)", candidate.path, exc)
+                continue
         return None
 
     # ------------------------------------------------------------------ one job

@@ -168,3 +168,21 @@ def test_a_really_full_tmpfs_as_the_results_store_fails_the_request_saying_so(st
     ended = _worker(stores, LocalFileStore(tiny_tmpfs)).run_once()
     assert ended.status == Status.FAILED
     _assert_full_disk_failure(stores, path)
+
+
+class RefusingStore(LocalFileStore):
+    """A requests store that can be read but refuses every change (a read-only mount, a revoked token)."""
+
+    def replace_if_unchanged(self, path: str, data: bytes, version: str, message: str = "") -> bool:
+        raise StoreWriteError(f"cannot write {path}: read-only file system")
+
+
+def test_a_requests_store_that_refuses_writes_ends_the_burst_without_a_crash(stores, caplog):
+    path = add_request(stores["requests"], fake_model_folder(stores["models"]))
+    (stores["requests"] / "org").mkdir()
+    (stores["requests"] / "org" / "m_eval_request_False_float16_Original.json").write_text("{")
+    worker = _worker(stores, open_store(str(stores["results"])))
+    worker.requests = RefusingStore(stores["requests"])
+    assert worker.run_burst() == 0
+    assert read_json(stores["requests"] / path)["status"] == "PENDING"
+    assert "cannot be claimed" in caplog.text and "m_eval_request_False_float16_Original.json" in caplog.text
