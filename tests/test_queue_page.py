@@ -181,6 +181,8 @@ def test_sidebar_form_submits_a_local_model_and_refuses_bad_input(deployment):
         e.value for e in at.sidebar.error
     ]
     assert "local/tiny" in {r.model for r in read_requests(deployment)[0]}
+    hashing = [p.text for p in at.get("progress")]  # the folder's files were hashed with a progress bar
+    assert any(text.startswith("Hashing the model folder") for text in hashing), hashing
     # The form stays on every page, the Queue page included, and shows the new request.
     at.switch_page(str(ROOT / "pages" / "queue.py"))
     at.run()
