@@ -1,7 +1,9 @@
 """The command line of the evaluator service.
 
 ``python -m evaluator [--config NAME|PATH] [--requests PATH] [--results PATH] [--once|--burst]`` runs the
-worker loop over the definition's stores (forever by default); ``python -m evaluator make-tiny-model DIR``
+worker loop over the definition's stores (forever by default); ``--executor slurm`` (or the definition's
+``evaluation.executor``) submits each claimed request as a Slurm job instead (``evaluator.slurm``);
+``python -m evaluator run-request ...`` is what such a job runs; ``python -m evaluator make-tiny-model DIR``
 builds the tiny offline model. SIGTERM and Ctrl-C stop the loop cleanly: a running job is put back to
 PENDING. This is the only module of the package that prints or installs signal handlers.
 """
@@ -35,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, help="definition file path or bundled name (default: demo)")
     parser.add_argument("--requests", default=None, help="requests store: a folder or hub:org/name")
     parser.add_argument("--results", default=None, help="results store: a folder or hub:org/name")
+    parser.add_argument(
+        "--executor",
+        choices=("local", "slurm"),
+        default=None,
+        help="run jobs here (local) or as Slurm jobs (default: the definition's evaluation.executor, else local)",
+    )
+    parser.add_argument(
+        "--max-jobs", type=int, default=None, help="Slurm jobs in flight at most (default: evaluation.slurm)"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="take at most one request, then exit")
     mode.add_argument("--burst", action="store_true", help="run until the queue is empty, then exit")
@@ -48,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=None, help="seconds a job may run (default: definition)"
     )
     parser.add_argument(
-        "--poll", type=float, default=5.0, help="first wait when the queue is empty (doubles)"
+        "--poll",
+        type=float,
+        default=None,
+        help="first wait when the queue is empty (doubles; default 5); with Slurm: seconds between passes",
     )
     parser.add_argument("--poll-max", type=float, default=120.0, help="longest wait when the queue is empty")
     parser.add_argument(
@@ -66,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "make-tiny-model":
         return make_tiny_model(argv[1:])
+    if argv and argv[0] == "run-request":
+        from evaluator.slurm.job import main as run_request_main
+
+        return run_request_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -73,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         worker = build_worker(args)
+        if executor_name(args) == "slurm":
+            from evaluator.slurm.cli import run_slurm
+
+            return run_slurm(args, worker)
     except (DefinitionError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -103,7 +125,7 @@ def build_worker(args: argparse.Namespace) -> Worker:
         lease_s=args.lease,
         heartbeat_s=args.heartbeat,
         max_attempts=args.max_attempts,
-        poll_min_s=args.poll,
+        poll_min_s=args.poll if args.poll is not None else 5.0,
         poll_max_s=args.poll_max,
         keep_workdirs=args.keep_workdirs,
     )
@@ -121,6 +143,15 @@ def build_worker(args: argparse.Namespace) -> Worker:
     )
 
 
+def executor_name(args: argparse.Namespace) -> str:
+    """``--executor``, else the definition's ``evaluation.executor``, else ``local``."""
+    if args.executor:
+        return str(args.executor)
+    from evaluator.slurm.settings import executor_of
+
+    return executor_of(load_definition(args.config))
+
+
 def load_runner(spec: str) -> Runner:
     """``package.module:factory`` -> the runner the factory returns (a class is a factory too)."""
     module_name, _, attr = spec.partition(":")
@@ -130,8 +161,8 @@ def load_runner(spec: str) -> Runner:
     return factory()
 
 
-def install_signal_handlers(worker: Worker) -> None:
-    """SIGTERM and SIGINT ask the worker to stop; the running job goes back to PENDING."""
+def install_signal_handlers(worker: Any) -> None:
+    """SIGTERM and SIGINT ask the worker (or the Slurm executor) to stop; a local job goes back to PENDING."""
 
     def handle(signum: int, _frame: object) -> None:
         log.warning("signal %s: stopping after putting the running job back", signal.Signals(signum).name)

@@ -83,6 +83,10 @@ class WorkerSettings:
     poll_max_s: float = 120.0
     work_root: str | None = None
     keep_workdirs: bool = False
+    # A stopped job goes back to PENDING (local worker); a Slurm job settles nothing once it is told to stop
+    # and leaves the request to the executor, which knows from Slurm whether the stop was a cancel, a time
+    # limit, a preemption or a node failure.
+    requeue_on_stop: bool = True
 
 
 @dataclass
@@ -306,6 +310,12 @@ class Worker:
         if outcome.stopped and state.lost:
             log.warning("%s: lease lost to another worker; job abandoned", request.path)
             return None
+        if not self.settings.requeue_on_stop:
+            if not outcome.ok:  # Slurm signals the job and its child at once: let our own SIGTERM land
+                self.clock.sleep(1.0)
+            if outcome.stopped or self._stopping:
+                log.warning("%s: stopped; its status is left to the executor", request.path)
+                return None
         if outcome.stopped:
             return self._settle(
                 request, "release", text + "\nstopped: worker shutting down\n",

@@ -45,6 +45,14 @@ def deployment(tmp_path, monkeypatch):
     create_request(
         store, _request("run-org/running", "RUNNING", progress={"task": "tiny_mc", "done": 5, "total": 20})
     )
+    create_request(  # run by the Slurm executor (evaluator.slurm)
+        store,
+        _request(
+            "slurm-org/on-cluster", "RUNNING", progress={"task": "tiny_gen", "done": 1, "total": 4},
+            job_id="exec-1-abc", slurm_job_id="4242", slurm_claim="exec-1-abc", slurm_state="RUNNING",
+            slurm_node="node17",
+        ),
+    )  # fmt: skip
     create_request(
         store,
         _request(
@@ -92,7 +100,7 @@ def test_queue_page_shows_every_group_with_progress_and_failure_log(deployment):
     at = _queue(_app())
     assert not at.exception
     headings = [h.value for h in at.subheader]
-    for label in ("Waiting for approval (1)", "Running (1)", "Pending (1)", "Failed (1)", "Finished (1)"):
+    for label in ("Waiting for approval (1)", "Running (2)", "Pending (1)", "Failed (1)", "Finished (1)"):
         assert any(label in h for h in headings), headings
     text = _text(at)
     assert "CUDA out of memory" in text and "OOM at step 3" in text
@@ -148,6 +156,25 @@ def test_admin_approves_and_requeues(deployment):
     at.run()
     statuses = {r.model: r.status.value for r in read_requests(deployment)[0]}
     assert statuses["wait-org/approve-me"] == "PENDING" and statuses["fail-org/broken"] == "PENDING"
+
+
+def test_a_slurm_job_is_shown_and_an_admin_cancel_clears_its_claim(deployment):
+    at = _queue(_app())
+    assert not at.exception
+    progress = [re.sub(r"\\(.)", r"\1", p.text or "") for p in at.get("progress")]
+    assert any("on-cluster" in t and "Slurm job 4242 · RUNNING on node17" in t for t in progress), progress
+    running = [df.value for df in at.dataframe if "slurm-org/on-cluster" in list(df.value.get("Model", []))]
+    assert running and "4242 · RUNNING on node17" in list(running[0]["Slurm job"])
+    at.selectbox(key="admin_Cancel_pick").select(
+        "slurm-org/on-cluster_eval_request_False_float16_Original.json"
+    )
+    at.button(key="admin_Cancel").click()
+    at.run()
+    assert not at.exception
+    cancelled = {r.model: r for r in read_requests(deployment)[0]}["slurm-org/on-cluster"]
+    assert cancelled.status.value == "FAILED" and cancelled.error == "cancelled by leaderboard-admin"
+    assert "job_id" not in cancelled.raw  # the executor scancels a live job whose claim is gone
+    assert cancelled.raw["slurm_job_id"] == "4242"  # kept, so the failure still names its job
 
 
 def test_admin_flags_a_model_with_a_reason(deployment):

@@ -15,12 +15,13 @@ from lib.cli import main as cli_main
 from lib.core.config import load_definition
 from lib.core.records import Status
 from lib.queue.model_sources import HubModelSource
-from lib.queue.requests import claim, fail, read_requests, request_path
+from lib.queue.requests import RequestConflict, claim, fail, read_requests, request_path, update_job
 from lib.queue.submissions import (
     AdminError,
     Refusal,
     SubmissionForm,
     approve,
+    cancel,
     hub_id_problem,
     requeue,
     set_flag,
@@ -522,6 +523,25 @@ def test_admin_actions(hub, source, store, definition):
         "FAILED",
         "PENDING",
     ]
+    # A RUNNING request (here a Slurm job's) can be re-queued or cancelled: its claim is cleared, which
+    # stops its job (a local worker's heartbeat fails its check; the Slurm executor scancels the job).
+    slurm = {"slurm_job_id": "77", "slurm_claim": "j2", "slurm_state": "RUNNING"}
+
+    def run_on_slurm(job_id: str) -> None:
+        claim(store, result.path, "executor", job_id, 300.0, time.time())
+        update_job(store, result.path, job_id, time.time(), **{**slurm, "slurm_claim": job_id})
+
+    run_on_slurm("j2")
+    requeued = requeue(store, manual, result.path, "leaderboard-admin")
+    assert requeued.status == Status.PENDING and not {*slurm, "job_id"} & set(requeued.raw)
+    run_on_slurm("j3")
+    with pytest.raises(AdminError):
+        cancel(store, manual, result.path, "mallory")
+    cancelled = cancel(store, manual, result.path, "leaderboard-admin")
+    assert cancelled.status == Status.FAILED and cancelled.error == "cancelled by leaderboard-admin"
+    assert "job_id" not in cancelled.raw and cancelled.raw["slurm_job_id"] == "77"
+    with pytest.raises(RequestConflict):
+        cancel(store, manual, result.path, "leaderboard-admin")  # FAILED already
     assert set_flag(store, manual, "admin-org/model", "contaminated", "leaderboard-admin") == 1
     assert read_requests(store)[0][0].flagged == "contaminated"
     assert set_flag(store, manual, "admin-org/model", "", "leaderboard-admin") == 1

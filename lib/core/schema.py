@@ -266,6 +266,86 @@ class Submissions(Section):
     require_license: bool = Field(True, description="refuse models without a license in the card data")
 
 
+OneLine = Annotated[str, Field(strict=True, min_length=1, max_length=500, pattern=r"^[^\n\r\x00]+$")]
+SlurmTime = Annotated[
+    str,
+    Field(
+        strict=True,
+        pattern=r"^(\d+-)?\d+(:\d+){0,2}$",
+        description='quoted: minutes (`"90"`), `"HH:MM:SS"` or `"D-HH:MM:SS"`',
+    ),
+]  # strict: YAML reads an unquoted 4:00:00 as the number 14400, which would be refused, not taken as minutes
+SlurmMem = Annotated[str, Field(strict=True, pattern=r"^\d+[KMGTkmgt]?$", description="e.g. `64G`, `16000M`")]
+Count = Annotated[int, Field(ge=1, le=100_000, strict=True)]
+
+
+class SlurmResources(Section):
+    """Resources for requests of some precisions up to a size; the first matching rule wins."""
+
+    precisions: Names = Field(
+        default_factory=list, description="the rule applies to these precisions (default all)"
+    )
+    max_params_b: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None,
+        description="... and to models of at most this many billion parameters (an unknown size never matches)",
+    )
+    gres: OneLine | None = Field(None, description="`sbatch --gres` for these requests, e.g. `gpu:4`")
+    cpus_per_task: Count | None = Field(None, description="`sbatch --cpus-per-task` for these requests")
+    mem: SlurmMem | None = Field(None, description="`sbatch --mem` for these requests")
+    time: SlurmTime | None = Field(None, description="`sbatch --time` for these requests")
+
+
+class Slurm(Section):
+    """The Slurm jobs' settings (``executor: slurm``; see evaluator.md, "Running on a Slurm cluster")."""
+
+    partition: OneLine | None = Field(None, description="`sbatch --partition`")
+    account: OneLine | None = Field(None, description="`sbatch --account`")
+    qos: OneLine | None = Field(None, description="`sbatch --qos`")
+    gres: OneLine | None = Field(
+        None,
+        description="`sbatch --gres` of every job unless a `resources` rule says otherwise, e.g. `gpu:1`",
+    )
+    cpus_per_task: Count | None = Field(None, description="`sbatch --cpus-per-task`")
+    mem: SlurmMem | None = Field(None, description="`sbatch --mem`, e.g. `64G`")
+    time: SlurmTime | None = Field(
+        None,
+        description='`sbatch --time`, quoted: minutes (`"90"`), `"HH:MM:SS"` or `"D-HH:MM:SS"` (unquoted, '
+        "YAML reads 4:00:00 as the number 14400, which is refused); default `timeout_s` plus 10 minutes",
+    )
+    resources: list[SlurmResources] = Field(
+        default_factory=list,
+        description="resources by precision and size: the first rule that matches the request sets any of "
+        "`gres`, `cpus_per_task`, `mem`, `time` (a 70B bfloat16 model can ask for more GPUs than a 7B one)",
+    )
+    sbatch_args: list[Annotated[str, Field(strict=True, pattern=r"^-[^\n\r\x00]*$")]] = Field(
+        default_factory=list, description="further `sbatch` options, e.g. `[--constraint=a100, --exclusive]`"
+    )
+    setup: list[Annotated[str, Field(strict=True, pattern=r"^[^\n\r\x00]*$")]] = Field(
+        default_factory=list,
+        description="shell lines the job runs before the evaluation: `module load ...`, `source venv/bin/activate`",
+    )
+    max_jobs: Count = Field(
+        4, description="this queue's jobs live in Slurm at once (`--max-jobs` overrides it)"
+    )
+    job_name: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_.+-]{1,64}$")] = Field(
+        "leaderboard-eval", description="the jobs' name in `squeue`"
+    )
+    log_dir: OneLine | None = Field(
+        None,
+        description="where jobs write their Slurm log (`<job_name>-<id>.out`) and the executor its batch "
+        "scripts; must be visible from the nodes (default `slurm-logs` in the folder the executor starts in; "
+        "relative to this file)",
+    )
+    python: OneLine | None = Field(
+        None,
+        description="the interpreter the job runs (default the executor's own, which the nodes must see)",
+    )
+    poll_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
+        10.0,
+        description="seconds between the executor's passes over the queue and Slurm (`--poll` overrides it)",
+    )
+
+
 class Evaluation(Section):
     """How requests are evaluated (details in evaluator.md)."""
 
@@ -331,6 +411,12 @@ class Evaluation(Section):
         "`hub_benchmark` and `hub_task`, an `.eval_results/<benchmark>.yaml` entry in a pull request; a failure "
         "is recorded as the request's `publish_error` and never fails the request (see hub.md)",
     )
+    executor: Literal["local", "slurm"] = Field(
+        "local",
+        description="where `python -m evaluator` runs jobs: child processes on its own machine, or one Slurm "
+        "job per request (`--executor` overrides it)",
+    )
+    slurm: Slurm = Field(default_factory=Slurm, description="the Slurm jobs' settings")
     publish_results_url: str = Field(
         "",
         description="where the results store is browsable, for the entries' `source.url` (default: the results "

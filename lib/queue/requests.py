@@ -302,7 +302,8 @@ def requeue(store: FileStore, path: str, by: str, now: float | None = None) -> R
 
 
 # ------------------------------------------------------------------------------------ fields without edges
-JOB_UPDATABLE = (*LIVE_FIELDS, "slurm_job_id")
+# slurm_state is not a job field (an executor writes a settled request's final Slurm state with update_request)
+JOB_UPDATABLE = (*LIVE_FIELDS, "slurm_job_id", "slurm_claim", "slurm_log", "slurm_node", "slurm_state")
 
 
 def update_job(

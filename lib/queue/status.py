@@ -55,6 +55,9 @@ JOB_FIELDS = (
     "log_tail",
     "results_file",
     "slurm_job_id",
+    "slurm_claim",  # the claim that submitted slurm_job_id (evaluator.slurm)
+    "slurm_log",
+    "slurm_node",
     "eval_results_pr",
     "publish_error",
 )

@@ -576,9 +576,28 @@ def approve(store: FileStore, definition: Definition, path: str, admin: str) -> 
 
 
 def requeue(store: FileStore, definition: Definition, path: str, admin: str) -> Request:
-    """A FAILED request goes back to PENDING, its error and job fields cleared."""
+    """A FAILED or RUNNING request goes back to PENDING, its error and job fields cleared.
+
+    For a RUNNING request this is the machine's ``release`` edge: its claim is gone, so a local worker's
+    heartbeat fails its check and stops the job, and the Slurm executor ``scancel``s the Slurm job.
+    """
     require_admin(definition, admin)
-    return queue_requests.requeue(store, path, admin)
+    current, _ = queue_requests.read_request(store, path)
+    if current.status != Status.RUNNING:
+        return queue_requests.requeue(store, path, admin)
+    return queue_requests.transition(
+        store, path, "release", attempts=0, requeued_by=admin, requeue_reason=f"re-queued by {admin}",
+        slurm_state=None,
+    )  # fmt: skip
+
+
+def cancel(store: FileStore, definition: Definition, path: str, admin: str) -> Request:
+    """A RUNNING request becomes FAILED ("cancelled by <admin>"); its claim is cleared, which stops its job
+    (the Slurm executor ``scancel``s a Slurm job whose claim is gone). The Slurm job id is kept."""
+    require_admin(definition, admin)
+    return queue_requests.transition(
+        store, path, "fail", error=f"cancelled by {admin}", cancelled_by=admin, job_id=None, slurm_claim=None
+    )
 
 
 def set_flag(store: FileStore, definition: Definition, model: str, reason: str, admin: str) -> int:

@@ -13,7 +13,7 @@ from lib.core.records import IngestProblem
 from lib.core.request import Request
 from lib.index import Index
 from lib.queue.requests import RequestConflict
-from lib.queue.submissions import AdminError, approve, requeue, set_flag
+from lib.queue.submissions import AdminError, approve, cancel, requeue, set_flag
 from lib.ui.identity import Identity
 from lib.ui.state import Setting
 from lib.ui.text import plain, plain_block
@@ -25,6 +25,7 @@ from lib.views.queue import (
     malformed_frame,
     progress_of,
     queue_frame,
+    slurm_job_text,
 )
 
 MODEL_FILTER = Setting("model", "str", "")
@@ -64,7 +65,10 @@ def groups(requests: list[Request]) -> None:
             continue
         st.subheader(f"{label} ({len(items)})")
         frame = queue_frame(items)
-        st.dataframe(frame[_SHOWN + _EXTRA.get(key, [])], hide_index=True, width="stretch")
+        shown = _SHOWN + _EXTRA.get(key, [])
+        if frame["Slurm job"].astype(bool).any():  # only where the evaluator runs on Slurm
+            shown = [*shown, "Slurm job"]
+        st.dataframe(frame[shown], hide_index=True, width="stretch")
         if key == "running":
             _progress(items)
         if key == "failed":
@@ -89,7 +93,9 @@ def _progress(items: list[Request]) -> None:
         if progress is None:
             st.caption(f"{plain(request.model)}: no progress reported yet")
             continue
-        st.progress(progress.fraction, text=f"{plain(request.model)} · {plain(progress.text)}")
+        slurm = slurm_job_text(request)
+        where = f" · Slurm job {plain(slurm)}" if slurm else ""
+        st.progress(progress.fraction, text=f"{plain(request.model)} · {plain(progress.text)}{where}")
 
 
 def _failures(items: list[Request]) -> None:
@@ -105,7 +111,7 @@ def _failures(items: list[Request]) -> None:
 
 
 def admin_actions(definition: Definition, index: Index, requests: list[Request], identity: Identity) -> None:
-    """Approve, re-queue and flag, for admins only."""
+    """Approve, re-queue, cancel and flag, for admins only."""
     if not identity.is_admin:
         return
     st.header("Admin")
@@ -115,9 +121,18 @@ def admin_actions(definition: Definition, index: Index, requests: list[Request],
         _request_action(
             "Approve", waiting, lambda path: approve(index.requests, definition, path, identity.name), index
         )
-    if failed:
+    running = by_group.get("running", [])
+    if failed or running:  # a RUNNING request's job is stopped (a Slurm job is scancelled)
         _request_action(
-            "Re-queue", failed, lambda path: requeue(index.requests, definition, path, identity.name), index
+            "Re-queue",
+            failed + running,
+            lambda path: requeue(index.requests, definition, path, identity.name),
+            index,
+        )
+    cancellable = waiting + by_group.get("pending", []) + running
+    if cancellable:
+        _request_action(
+            "Cancel", cancellable, lambda path: cancel(index.requests, definition, path, identity.name), index
         )
     flag_form(definition, index, requests, identity)
 

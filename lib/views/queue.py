@@ -87,6 +87,21 @@ def progress_of(request: Request) -> Progress | None:
     return request.progress
 
 
+def slurm_job_text(request: Request) -> str:
+    """``1234 · RUNNING on node17`` for a request run as a Slurm job (see evaluator.slurm), else ''."""
+    slurm_id = request.raw.get("slurm_job_id")
+    if not slurm_id:
+        return ""
+    text = str(slurm_id)[:20]
+    state = request.raw.get("slurm_state")
+    if state:
+        text += f" · {str(state)[:20]}"
+    node = request.raw.get("slurm_node")
+    if node and state in ("RUNNING", "COMPLETING"):
+        text += f" on {str(node)[:60]}"
+    return text
+
+
 def failure_reason(request: Request) -> str:
     """Why a request failed: its ``error``, else the last error in its status history."""
     if request.error:
@@ -129,12 +144,21 @@ def queue_frame(requests: list[Request], now: datetime | None = None) -> pd.Data
                 "Status": r.status.value,
                 "Progress": progress.text if progress else "",
                 "Attempts": r.attempts,
+                "Slurm job": slurm_job_text(r),
                 "Error": r.error,
                 "Flagged": r.flagged,
                 "path": r.path,
             }
         )
-    columns = COLUMNS[:-1] + ["In status for", "Progress", "Attempts", "Error", "Flagged", "path"]
+    columns = COLUMNS[:-1] + [
+        "In status for",
+        "Progress",
+        "Attempts",
+        "Slurm job",
+        "Error",
+        "Flagged",
+        "path",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
