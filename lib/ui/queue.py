@@ -129,10 +129,9 @@ def admin_actions(definition: Definition, index: Index, requests: list[Request],
             lambda path: requeue(index.requests, definition, path, identity.name),
             index,
         )
-    cancellable = waiting + by_group.get("pending", []) + running
-    if cancellable:
+    if running:  # RUNNING -> FAILED "cancelled by <admin>" (the status machine's fail edge)
         _request_action(
-            "Cancel", cancellable, lambda path: cancel(index.requests, definition, path, identity.name), index
+            "Cancel", running, lambda path: cancel(index.requests, definition, path, identity.name), index
         )
     flag_form(definition, index, requests, identity)
 
