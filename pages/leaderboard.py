@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib.analysis.leaderboard import OPTIONAL_COLUMNS, build_table
+from lib.analysis.leaderboard import build_table
 from lib.analysis.ranking import RankingError
 from lib.ui import charts as charts_ui
 from lib.ui import leaderboard as ui
@@ -22,8 +22,7 @@ columns, chart = url[-1], charts_ui.setting()
 url.append(chart)
 state.bind(url, "leaderboard")
 view = ui.controls(definition, url)
-with st.popover("Columns"):
-    st.multiselect("Columns shown", list(OPTIONAL_COLUMNS), key=columns.widget_key)
+ui.column_picker(columns)
 
 index = app_index(definition)
 try:
@@ -34,8 +33,11 @@ try:
     table = build_table(index, definition, view, base=base)
 except RankingError as exc:
     st.error(f"{plain(exc)}. Change the selection above.")
+    state.publish(url)  # the URL matches the screen, also after an error
     st.stop()
 
+if table.frame.empty and table.total_rows:
+    ui.empty_state(view, base, url)
 for notice in table.notices:
     st.info(plain(notice), icon="ℹ️")
 st.caption(

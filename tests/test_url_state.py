@@ -163,7 +163,7 @@ def test_the_leaderboard_clamps_and_says_so():
     notices = " ".join(str(w.value) for w in at.warning)
     assert "pmax" in notices and "pmin" in notices and "w\\_gpqa" in notices
     assert at.number_input(key="url_w_gpqa").value == 100.0
-    assert at.slider(key="params_slider").value == (0.0, 1000.0)
+    assert at.select_slider(key="params_range_1").value == (0.0, 1000.0)
 
 
 def test_the_checkpoints_page_clamps_smoothing_and_the_step():

@@ -90,7 +90,7 @@ def _average_choice(benchmarks: Sequence[Benchmark], raw: bool) -> ScoreChoice:
 def _columns(choice: ScoreChoice) -> tuple[str, str | None, float]:
     """(value column, stderr column or None, scale) of the leaderboard frame for the choice."""
     if choice.by == AVERAGE:
-        return ("average_raw", None, 1.0) if choice.raw else ("average", "average_se", 1.0)
+        return ("average_raw", "average_raw_se", 1.0) if choice.raw else ("average", "average_se", 1.0)
     if not choice.raw:
         return f"{choice.by}_norm", f"{choice.by}_se", 1.0
     return f"{choice.by}_raw", f"{choice.by}_raw_se", 100.0 if choice.higher_is_better else 1.0

@@ -73,6 +73,7 @@ class LeaderboardTable:
     notices: tuple[str, ...]
     total_rows: int
     rank_label: str
+    rank_by: str = "average"  # 'average' or the id of the benchmark ranked on
 
 
 def enrich(frame: pd.DataFrame, definition: Definition) -> pd.DataFrame:
@@ -180,7 +181,8 @@ def build_table(
             f"{missing} row(s) have no {key.label} score (a benchmark or subtask is missing, or its n-shot "
             "differs from the definition's); they are listed last."
         )
-    return LeaderboardTable(ranked, tuple(benchmarks), tuple(notices), total, key.label)
+    rank_by = next((b.id for b in benchmarks if view.by in (b.id, b.name)), "average")
+    return LeaderboardTable(ranked, tuple(benchmarks), tuple(notices), total, key.label, rank_by)
 
 
 def unfiltered_frame(index, definition: Definition, view: LeaderboardView) -> pd.DataFrame:
@@ -207,7 +209,7 @@ def display_frame(
     )
     average = frame["average_raw"] if raw else frame["average"]
     out["Average"] = average
-    out["± 95%"] = 1.959963984540054 * frame["average_se"]
+    out["± 95%"] = interval_half_width(table, raw)
     for bench in table.benchmarks:
         complete = frame[f"{bench.id}_complete"].astype(bool)  # a benchmark missing a subtask shows no score
         if raw and bench.higher_is_better:
@@ -242,6 +244,21 @@ def display_frame(
     )
     out["Setting"] = (setting + " " + label).str.strip()
     return out
+
+
+def interval_half_width(table: LeaderboardTable, raw: bool) -> pd.Series:
+    """Half the 95% interval of the score the table is ranked on, in the units it is shown in.
+
+    The interval ``rank_frame`` put around the ranking score (the one the statistical rank compares),
+    so the column and the statistical rank always describe the same number; missing where the score
+    or its standard error is.
+    """
+    frame = table.frame
+    half = (frame["score_hi"] - frame["score_lo"]) / 2
+    bench = next((b for b in table.benchmarks if b.id == table.rank_by), None)
+    if raw and bench is not None and bench.higher_is_better:
+        half = half * 100  # raw accuracies are shown in %, ranked as fractions
+    return half.astype(float)
 
 
 ALWAYS_SHOWN = ("Rank", "T", "Model", "Average")

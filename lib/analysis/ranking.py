@@ -236,7 +236,13 @@ def _averages(
     n = len(matrix.rows)
     if weight_frame.empty:
         nan = np.full(n, np.nan)
-        return {"n_complete": np.zeros(n, np.int64), "average": nan, "average_se": nan, "average_raw": nan}
+        return {
+            "n_complete": np.zeros(n, np.int64),
+            "average": nan,
+            "average_se": nan,
+            "average_raw": nan,
+            "average_raw_se": nan,
+        }
     position = {b.id: j for j, b in enumerate(benchmarks)}
     cols = np.array([position[b] for b in weight_frame["benchmark"]])
     w = weight_frame["weight"].to_numpy(dtype=float) / weight_frame["weight"].sum()
@@ -246,11 +252,13 @@ def _averages(
         average = matrix.norm[:, cols] @ w
         average_raw = matrix.raw[:, cols] @ w * 100.0
         average_se = np.sqrt(matrix.se[:, cols] ** 2 @ (w**2))
+        average_raw_se = np.sqrt(matrix.raw_se[:, cols] ** 2 @ (w**2)) * 100.0
     return {
         "n_complete": complete.sum(axis=1),
         "average": np.where(all_complete, average, np.nan),
         "average_se": np.where(all_complete, average_se, np.nan),
         "average_raw": np.where(all_complete, average_raw, np.nan),
+        "average_raw_se": np.where(all_complete, average_raw_se, np.nan),
     }
 
 
@@ -303,7 +311,9 @@ class RankKey:
 def rank_key(benchmarks: Sequence[Benchmark], by: str = "average", raw: bool = False) -> RankKey:
     """The key for ``by`` ('average', a benchmark id or a ``task:metric`` name); raw ranks on raw values."""
     if by == "average":
-        return RankKey("average_raw" if raw else "average", "average_se", True, "Average")
+        if raw:  # the raw average's own error (in points), never the normalized one
+            return RankKey("average_raw", "average_raw_se", True, "Average")
+        return RankKey("average", "average_se", True, "Average")
     for bench in benchmarks:
         if by in (bench.id, bench.name):
             if raw:

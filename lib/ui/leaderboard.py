@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from urllib.parse import urlencode
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -60,10 +61,11 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
     """Draw the controls and return the view they describe."""
     by_key = {s.key: s for s in url}
     names = {b.id: b.name for b in definition.benchmarks}
+    _keep_selection_valid(by_key, names)
     st.text_input(
         "Search",
         key=by_key["q"].widget_key,
-        placeholder="Search models: llama; @license:mit @precision:bfloat16 @type:chat  (; separates alternatives)",
+        placeholder="Search models, Enter applies: llama; @license:mit @precision:bfloat16 @type:chat  (; separates alternatives)",
         help=describe_syntax(),
         label_visibility="collapsed",
     )
@@ -74,9 +76,10 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         key=by_key["view"].widget_key,
         help="Normalized: max(0, raw - random baseline) / (1 - baseline) x 100. Raw: lm-eval's score in %.",
     )
+    chosen = list(state.value(by_key["bench"]))
     top[1].selectbox(
         "Rank by",
-        ["average", *names],
+        ["average", *chosen],
         format_func=lambda v: "Average" if v == "average" else names.get(v, v),
         key=by_key["by"].widget_key,
     )
@@ -92,11 +95,7 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
                       help=SIZE_BUCKET_HELP)  # fmt: skip
         cols[1].multiselect("Precision", list(definition.precisions), key=by_key["prec"].widget_key)
         cols[1].multiselect("Weight type", list(definition.weight_types), key=by_key["wt"].widget_key)
-        low, high = sorted((float(state.value(by_key["pmin"])), float(state.value(by_key["pmax"]))))
-        cols[1].slider("#Params (B)", 0.0, MAX_PARAMS, key="params_slider", value=(low, high))
-        low, high = st.session_state["params_slider"]
-        st.session_state[by_key["pmin"].widget_key] = low
-        st.session_state[by_key["pmax"].widget_key] = high
+        low, high = _params_control(cols[1], by_key["pmin"], by_key["pmax"])
         cols[2].pills("Hide", list(HIDE_OPTIONS), format_func=lambda k: str(HIDE_LABELS.get(k, k)), selection_mode="multi",
                       key=by_key["hide"].widget_key)  # fmt: skip
         cols[2].toggle("Official providers only", key=by_key["official"].widget_key)
@@ -121,6 +120,106 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         include_partial=bool(state.value(by_key["partial"])),
         search=str(state.value(by_key["q"]) or ""),
     )
+
+
+# Steps of the #Params control, in billions: the usual model sizes, so that 0.5B and 7B are as easy to
+# pick as 70B (a linear 0-1000 slider left every common size in its first few pixels).
+PARAM_STEPS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 7.0, 8.0, 9.0, 13.0, 14.0, 22.0, 27.0, 32.0, 35.0,
+               65.0, 70.0, 72.0, 110.0, 141.0, 200.0, 405.0, 700.0, MAX_PARAMS)  # fmt: skip
+
+
+def _params_control(column, pmin: Setting, pmax: Setting) -> tuple[float, float]:
+    """A range over the usual model sizes; a value from a link that is not a step is added as one."""
+    low, high = sorted((float(state.value(pmin)), float(state.value(pmax))))
+    steps = sorted({*PARAM_STEPS, low, high})
+    key = f"params_range_{state.arrivals()}"
+    column.select_slider(
+        "#Params (B)", steps, value=(low, high), key=key,
+        format_func=lambda v: "any" if v >= MAX_PARAMS else f"{v:g}B",
+        help="Models of unknown size are kept while the lower end is 0.",
+    )  # fmt: skip
+    low, high = st.session_state[key]
+    st.session_state[pmin.widget_key] = float(low)
+    st.session_state[pmax.widget_key] = float(high)
+    return float(low), float(high)
+
+
+FILTER_KEYS = ("q", "cat", "prec", "wt", "size", "pmin", "pmax", "hide", "official", "best")
+
+
+def empty_state(view: LeaderboardView, base: pd.DataFrame, url: list[Setting]) -> None:
+    """Why a view has no rows, and a button that clears the filters (the benchmarks and scores stay)."""
+    reasons: list[str] = []
+    if view.search.strip():
+        reasons.append(f"the search “{view.search.strip()}”")
+    for label, chosen in (("model types", view.categories), ("precisions", view.precisions),
+                          ("weight types", view.weight_types), ("sizes", view.sizes)):  # fmt: skip
+        if chosen:
+            reasons.append(f"{label} {', '.join(chosen)}")
+    if view.params_range is not None:
+        low, high = view.params_range
+        largest = pd.to_numeric(base["params"], errors="coerce").max() if len(base) else float("nan")
+        known = f" (the largest model here has {largest:g}B)" if pd.notna(largest) else ""
+        upper = "any size" if high >= MAX_PARAMS else f"{high:g}B"
+        reasons.append(f"#Params from {low:g}B to {upper}{known}")
+    if view.official_only:
+        reasons.append("official providers only")
+    if view.best_checkpoint_only:
+        reasons.append("best checkpoint per training only")
+    if set(view.hide) - {"flagged"}:
+        reasons.append("hiding " + ", ".join(HIDE_LABELS.get(h, h).lower() for h in view.hide))
+    why = "; ".join(reasons) if reasons else "the benchmark selection"
+    st.warning(
+        f"No model matches this view ({len(base):,} rows before filtering). Narrowed by: {why}. "
+        "Widen it by changing these above, or clear them all.",
+        icon="🔎",
+    )
+    by_key = {s.key: s for s in url}
+
+    def clear() -> None:
+        for key in FILTER_KEYS:
+            st.session_state[by_key[key].widget_key] = by_key[key].default
+        state.redraw_detached()  # the #Params range and the Columns popover
+
+    st.button("Clear the filters", on_click=clear, key="clear_filters")
+
+
+def _keep_selection_valid(by_key: dict[str, Setting], names: dict[str, str]) -> None:
+    """Before the widgets are drawn: an empty benchmark selection shows every benchmark again (the
+    table uses all of them), and ranking by a benchmark that was just removed falls back to the
+    average. Each change is said in a notice."""
+    bench, by = by_key["bench"], by_key["by"]
+    if not state.value(bench):
+        st.session_state[bench.widget_key] = list(names)
+        st.info("No benchmark was selected: every benchmark is used again.", icon="ℹ️")
+    chosen = state.value(bench)
+    ranked_on = state.value(by)
+    if ranked_on not in ("average", *chosen):
+        st.session_state[by.widget_key] = "average"
+        st.info(
+            f"Ranked by Average: {names.get(ranked_on, ranked_on)} is no longer among the selected benchmarks.",
+            icon="ℹ️",
+        )
+
+
+def column_picker(column_setting: Setting) -> None:
+    """The Columns popover. Its multiselect is given its value on each draw (``default``) rather than
+    through the session state: the browser only keeps the state of a popover's widgets once it was
+    opened, so a seeded value read 'Choose options' after any other control was used. The choice is
+    copied to the setting on change; the key is new on each arrival, so a restored view is drawn."""
+    key = f"columns_picker_{state.arrivals()}"
+
+    def copy() -> None:
+        st.session_state[column_setting.widget_key] = list(st.session_state[key])
+
+    with st.popover("Columns"):
+        st.multiselect(
+            "Columns shown",
+            list(OPTIONAL_COLUMNS),
+            default=list(state.value(column_setting)),
+            key=key,
+            on_change=copy,
+        )
 
 
 def _weights(definition: Definition, by_key: dict[str, Setting]) -> dict[str, float] | None:
@@ -159,6 +258,8 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     if (shown["Flagged"] != "").any() and "Flagged" not in chosen:
         chosen.append("Flagged")  # flagged rows are on view: say why they were flagged
     order = [c for c in shown.columns if c in chosen or c in bench_names or c in ALWAYS_SHOWN]
+    ranked = table.rank_by
+    interval_header = f"± 95% ({table.rank_label}{', raw' if raw else ''})"
     config = {
         "Rank": st.column_config.NumberColumn("Rank", help="Plain rank by the ranking score", width="small"),
         "Stat. rank": st.column_config.NumberColumn(
@@ -170,24 +271,29 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
         "Model": st.column_config.TextColumn("Model"),
         "Hub": st.column_config.LinkColumn("Hub", display_text="🤗", width="small"),
         "Average": st.column_config.ProgressColumn(
-            "Average ⬆️", min_value=0, max_value=100, format="%.2f",
+            "Average" + (" ⬆️" if ranked == "average" else ""), min_value=0, max_value=100, format="%.2f",
             help="Mean of the selected benchmarks (weighted when custom weights are on)",
         ),
-        "± 95%": st.column_config.NumberColumn("± 95%", format="± %.2f", width="small"),
+        "± 95%": st.column_config.TextColumn(
+            interval_header, width="small",
+            help=f"Half the 95% interval of the {table.rank_label} score ({'raw' if raw else 'normalized'}), "
+            "the score the table is ranked on; from lm-eval's standard errors. Blank: no standard error.",
+        ),
         "#Params (B)": st.column_config.NumberColumn(format="%.2f"),
         "Flagged": st.column_config.TextColumn("Flagged", help="Why the model was flagged"),
         "Step": st.column_config.NumberColumn(format="%d"),
     }  # fmt: skip
     for bench in table.benchmarks:
+        arrow = (" ⬆️" if bench.higher_is_better else " ⬇️") if bench.id == ranked else ""
         config[bench.name] = st.column_config.NumberColumn(
-            bench.name, format="%.2f", help=_bench_help(bench, raw)
+            bench.name + arrow, format="%.2f", help=_bench_help(bench, raw)
         )
     config["Details"] = st.column_config.LinkColumn(
         "Details", display_text="🔎", width="small", help="Open the model page: provenance, subtasks, samples"
     )
     order.insert(order.index("Model") + 1 if "Model" in order else 0, "Details")
     event = st.dataframe(
-        shown.assign(Details=model_links(table.frame))[order],
+        shown.assign(Details=model_links(table.frame), **{"± 95%": interval_text(shown["± 95%"])})[order],
         column_config=config,
         hide_index=True,
         width="stretch",
@@ -198,6 +304,12 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     )
     _selection_actions(table.frame, list(event.selection.rows) if event is not None else [])
     return shown
+
+
+def interval_text(half: pd.Series) -> pd.Series:
+    """'± 1.26', or blank where there is no interval (the grid would print a missing number as 'None')."""
+    values = pd.to_numeric(half, errors="coerce")
+    return values.map(lambda v: f"± {v:.2f}" if pd.notna(v) and np.isfinite(v) else "")
 
 
 def model_links(frame: pd.DataFrame) -> list[str]:

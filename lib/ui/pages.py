@@ -18,6 +18,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from lib.ui.state import page_changed
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,6 +76,7 @@ def run_app(page_config: Callable[[], None], sidebar: Callable[[], None]) -> Non
     try:
         page_config()
         page = st.navigation(navigation_pages())
+        page_changed(next((p.url_path for p in PAGES if p.title == page.title), page.title))
         sidebar()
         page.run()
     finally:

@@ -117,15 +117,31 @@ def _fmt(number: float) -> str:
     return f"{number:g}"
 
 
-def bind(settings: Sequence[Setting], page: str) -> None:
-    """Seed the widgets' session state from the URL when the user arrives on ``page``.
+_SAVED = "_url_saved_state"  # page -> {key: value}: each page's settings, kept across page changes
 
-    Every value is validated (``Setting.read``); what had to be replaced or clamped is shown once, as
-    plain text, in a notice above the page.
+
+def bind(settings: Sequence[Setting], page: str) -> None:
+    """Seed the widgets' session state when the user arrives on ``page``; keep it valid on every run.
+
+    On arrival each value comes from the URL when the link has it, else from what the page showed when
+    the user last left it in this session (``publish`` keeps that, outside the widgets' own state, which
+    Streamlit drops when a page is left), else the default. Every URL value is validated
+    (``Setting.read``); what had to be replaced or clamped is shown once, as plain text, in a notice
+    above the page. On later runs a choice the widget left empty (a segmented control clicked off)
+    goes back to the last value shown, so the page and its URL never read ``None``.
     """
+    saved = st.session_state.get(_SAVED, {}).get(page, {})
     if st.session_state.get("_url_page") == page:
+        for setting in settings:
+            if (
+                setting.kind == "str"
+                and setting.choices is not None
+                and value(setting) not in setting.choices
+            ):
+                st.session_state[setting.widget_key] = saved.get(setting.key, setting.default)
         return
     st.session_state["_url_page"] = page
+    st.session_state["_url_arrivals"] = st.session_state.get("_url_arrivals", 0) + 1
     params = st.query_params
     notices: list[str] = []
     for setting in settings:
@@ -134,9 +150,31 @@ def bind(settings: Sequence[Setting], page: str) -> None:
             st.session_state[setting.widget_key] = decoded
             if notice:
                 notices.append(notice)
-        elif setting.widget_key not in st.session_state:
+        elif setting.key in saved:
+            st.session_state[setting.widget_key] = saved[setting.key]
+        else:
             st.session_state[setting.widget_key] = setting.default
     show_url_notices(notices)
+
+
+def arrivals() -> int:
+    """How many times this session arrived on a page; part of the key of a widget that must be drawn
+    afresh from its setting on each arrival (one in a popover, whose state the browser only keeps once
+    it was opened)."""
+    return int(st.session_state.get("_url_arrivals", 0))
+
+
+def redraw_detached() -> None:
+    """Give the widgets keyed by ``arrivals`` new keys, so they are drawn afresh from their settings
+    (after a callback changed the settings behind them)."""
+    st.session_state["_url_arrivals"] = arrivals() + 1
+
+
+def page_changed(url_path: str) -> None:
+    """Called by the app's runner with the page about to run: leaving a page makes the next visit an
+    arrival (``bind`` then restores it), whichever pages were seen in between."""
+    if st.session_state.get("_url_page") != url_path:
+        st.session_state.pop("_url_page", None)
 
 
 def show_url_notices(notices: Sequence[str]) -> None:
@@ -152,8 +190,12 @@ def value(setting: Setting) -> Any:
 
 
 def publish(settings: Sequence[Setting], keep: Sequence[str] = ()) -> None:
-    """Write non-default values into the URL and drop the rest (except the keys in ``keep``)."""
+    """Write non-default values into the URL and drop the rest (except the keys in ``keep``), and keep
+    every value for the next visit of this page in the session."""
     wanted: dict[str, str] = {}
+    page = st.session_state.get("_url_page")
+    if page is not None:
+        st.session_state.setdefault(_SAVED, {})[page] = {s.key: value(s) for s in settings}
     for setting in settings:
         current = value(setting)
         if _differs(current, setting.default):
