@@ -7,7 +7,7 @@ from lib.ui import checkpoints as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status
 from lib.ui.text import plain
-from lib.views.checkpoint_charts import checkpoints_figure, curve_frame, suggest_log_y
+from lib.views.checkpoint_charts import checkpoints_figure, curve_frame, robust_y_range, suggest_log_y
 
 definition = app_definition()
 st.title("📈 Checkpoints")
@@ -33,18 +33,30 @@ if frame.empty:
     state.publish(url)
     st.stop()
 
-table = best_checkpoints(frame, smooth=view.smooth)
 x = view.x if view.x == "step" or frame["tokens"].notna().any() else "step"
 if x != view.x:
     st.info("No checkpoint of this selection records its tokens: the x axis shows steps.")
+untimed = sorted(set(frame.loc[frame["tokens"].isna(), "training"])) if x == "tokens" else []
+if untimed:  # trainings aligned on tokens: checkpoints without a token count cannot be placed
+    frame = frame[frame["tokens"].notna()]
+table = best_checkpoints(frame, smooth=view.smooth)
 curves = curve_frame(frame, view.smooth, source.normalize_baseline)
-log_y = suggest_log_y(curves["shown"], bool(table["higher_is_better"].iloc[0]))
-figure = checkpoints_figure(curves, table, x, view.log_x, source.baseline_line, source.label, log_y)
+auto_log = suggest_log_y(curves["shown"], bool(table["higher_is_better"].iloc[0]))
+log_y = view.log_y == "on" or (view.log_y == "auto" and auto_log)
+y_range, outside, extreme = (
+    robust_y_range(curves["shown"], log_y) if view.y_range == "robust" else (None, 0, 0)
+)
+figure = checkpoints_figure(curves, table, x, view.log_x, source.baseline_line, source.label, log_y, y_range)
 st.plotly_chart(figure, key="checkpoint_curves", config={"toImageButtonOptions": {"format": "png"}})
 st.caption(f"★ Best = {'; '.join(sorted(set(table['rule'])))}; a tie goes to the earliest checkpoint.")
 for note in source.notes:
     st.caption(plain(note))
-if x == "tokens" and (untimed := sorted(set(frame.loc[frame["tokens"].isna(), "training"]))):
+if outside:
+    st.caption(
+        f"Y axis: {outside} outlying point(s) left off (the farthest: {extreme:,.4g}); choose Y range "
+        "“full” to see every point."
+    )
+if untimed:
     st.caption(f"Not on the tokens axis (no token count recorded): {plain(', '.join(untimed))}.")
 ui.best_table(table)
 st.download_button("Download the curves (CSV)", curves.to_csv(index=False), "checkpoints.csv", "text/csv")

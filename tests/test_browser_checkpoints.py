@@ -1,7 +1,7 @@
 """The Checkpoints page in real Chromium: a shared URL restores the view, curves and stars are drawn.
 
-Runs the app on the bundled demo store (four trainings). Also writes docs/screenshots/checkpoints.png,
-the picture the README shows.
+Runs the app on the bundled demo store (four trainings). The README's picture is made by
+``python bench/screenshots.py``, never by a test.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.browser import SCREENSHOTS, app_server, browser_page, wait_for_app  # noqa: F401 - fixtures
+from tests.browser import app_server, browser_page, wait_for_app  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -57,5 +57,4 @@ def test_shared_url_draws_curves_with_starred_best_checkpoints(app_server, brows
     # The URL state reached the widgets: smoothing 3, and the rule is said under the chart.
     expect(page.get_by_text("★ Best = highest acc, mean of 3 neighbouring checkpoints")).to_have_count(1)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "checkpoints.png"), full_page=False)
+    # docs/screenshots is refreshed only by `python bench/screenshots.py`: tests never write the tree.

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser import SCREENSHOTS, wait_for_app
+from tests.browser import wait_for_app
 
 pytestmark = pytest.mark.browser
 CAPTION = re.compile(r"([\d,]+) of ([\d,]+) rows")
@@ -46,15 +46,3 @@ def test_search_and_toggle_survive_a_reload(app_server, browser_page):
     expect(page.get_by_placeholder(re.compile("Search models"))).to_have_value("Bluefin; @precision:GPTQ")
     expect(page.get_by_text(CAPTION).first).to_contain_text(f"{filtered:,} of {total:,} rows")
     expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1)
-
-
-def test_screenshot_for_the_readme(app_server, browser_page):
-    page = browser_page
-    page.goto(app_server.url + "/")
-    wait_for_app(page, "rows · ranked by Average")
-    page.wait_for_selector("[data-testid='stDataFrame'] canvas")
-    page.wait_for_timeout(1000)  # let the grid paint its rows
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / "leaderboard.png"
-    page.screenshot(path=str(target), full_page=False)
-    assert target.stat().st_size > 20_000

@@ -39,6 +39,8 @@ class CheckpointView:
     smooth: int
     normalized: bool
     at_step: int | None
+    log_y: str = "auto"  # 'auto' (log when values span two orders of magnitude), 'on' or 'off'
+    y_range: str = "robust"  # 'robust' (outliers outside the axis, said under the chart) or 'full'
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def settings(metrics: pd.DataFrame, trainings: pd.DataFrame, definition: Definit
         Setting("smooth", "int", 0, minimum=0, maximum=MAX_SMOOTH),
         Setting("view", "str", "raw", ("raw", "normalized")),
         Setting("at", "int", -1, minimum=-1, maximum=MAX_STEP),
+        Setting("logy", "str", "auto", ("auto", "on", "off")),
+        Setting("yr", "str", "robust", ("robust", "full")),
     ]
 
 
@@ -141,10 +145,21 @@ def controls(
         key=by_key["at"].widget_key,
         help="-1: off",
     )
+    f, g, _ = st.columns([2, 2, 4])
+    log_y = f.segmented_control(
+        "Log y", ("auto", "on", "off"), key=by_key["logy"].widget_key,
+        help="auto: a log axis when the values span two orders of magnitude (perplexities).",
+    ) or "auto"  # fmt: skip
+    y_range = g.segmented_control(
+        "Y range", ("robust", "full"), key=by_key["yr"].widget_key,
+        help="robust: points far outside the rest (a step-0 perplexity) are left off the axis, and said "
+        "so under the chart; full: every point.",
+    ) or "robust"  # fmt: skip
     shown = tuple(chosen) or tuple(names[:DEFAULT_TRAININGS])
     return CheckpointView(
-        by, task, metric, shown, x, log_x, smooth, view == "normalized", None if at < 0 else int(at)
-    )
+        by, task, metric, shown, x, log_x, smooth, view == "normalized", None if at < 0 else int(at),
+        log_y, y_range,
+    )  # fmt: skip
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -37,6 +37,31 @@ def suggest_log_y(values: pd.Series, higher_is_better: bool) -> bool:
     return bool(shown.max() / shown.min() >= 100)
 
 
+def robust_y_range(values: pd.Series, log_y: bool) -> tuple[list[float] | None, int, float]:
+    """A y range that keeps outliers from squashing every curve: Tukey's far fences (3 x IQR) around
+    the points, in log10 units on a log axis (what plotly's range takes there).
+
+    Returns (range or None when nothing lies outside the fences, how many points are left outside,
+    the most extreme of them).
+    """
+    shown = pd.to_numeric(values, errors="coerce").replace([np.inf, -np.inf], np.nan).dropna()
+    if log_y:
+        shown = np.log10(shown[shown > 0])
+    if len(shown) < 8:
+        return None, 0, float("nan")
+    q1, q3 = float(shown.quantile(0.25)), float(shown.quantile(0.75))
+    spread = max(q3 - q1, 1e-12)
+    low, high = q1 - 3 * spread, q3 + 3 * spread
+    outside = shown[(shown < low) | (shown > high)]
+    if outside.empty:
+        return None, 0, float("nan")
+    inside = shown[(shown >= low) & (shown <= high)]
+    lo, hi = float(inside.min()), float(inside.max())
+    pad = (hi - lo) * 0.08 or 1.0
+    extreme = float(outside.loc[(outside - (lo + hi) / 2).abs().idxmax()])
+    return [lo - pad, hi + pad], len(outside), 10**extreme if log_y else extreme
+
+
 def series_name(row: pd.Series | dict, several_settings: bool) -> str:
     """The legend name of one series: the training, with its setting when settings differ."""
     name = str(row["training"])
@@ -82,6 +107,7 @@ def checkpoints_figure(
     baseline_line: float | None = None,
     y_title: str = "value",
     log_y: bool = False,
+    y_range: list[float] | None = None,
 ) -> go.Figure:
     """One line per series over ``x`` ('step' or 'tokens'), broken at gaps, with the best point starred.
 
@@ -113,6 +139,7 @@ def checkpoints_figure(
         yaxis_title=y_title + (" (log scale)" if log_y else ""),
         xaxis_type="log" if log_x else "linear",
         yaxis_type="log" if log_y else "linear",
+        yaxis_range=y_range,
         hovermode="closest",
         legend=dict(orientation="h", yanchor="top", y=-0.18),
         margin=dict(l=10, r=10, t=30, b=10),
