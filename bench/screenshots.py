@@ -37,10 +37,21 @@ class Shot:
 
 SHOTS = (
     Shot("leaderboard.png", "/", "rows · ranked by", wait_for="[data-testid='stDataFrame'] canvas"),
-    Shot("leaderboard-narrow.png", "/", "rows · ranked by", width=400, height=860,
-         wait_for="[data-testid='stDataFrame'] canvas"),  # fmt: skip
-    Shot("checkpoints.png", "/checkpoints?task=lambada_openai&metric=acc&smooth=3", "Best", height=1100,
-         wait_for=".js-plotly-plot .scatterlayer .trace"),  # fmt: skip
+    Shot(
+        "leaderboard-narrow.png",
+        "/",
+        "rows · ranked by",
+        width=400,
+        height=860,
+        wait_for="[data-testid='stDataFrame'] canvas",
+    ),  # fmt: skip
+    Shot(
+        "checkpoints.png",
+        "/checkpoints?task=lambada_openai&metric=acc&smooth=3",
+        "Best",
+        height=1100,
+        wait_for=".js-plotly-plot .scatterlayer .trace",
+    ),  # fmt: skip
     Shot("model.png", "/model", "Provenance", height=1000),
     Shot("compare.png", "/compare", "Compare", height=1000),
     Shot("benchmarks.png", "/benchmarks", "Benchmarks", height=1000),
