@@ -5,7 +5,7 @@ import streamlit as st
 from lib.analysis.compare import triple_key
 from lib.ui import model as ui
 from lib.ui import state
-from lib.ui.data import app_definition, app_index, data_status
+from lib.ui.data import app_definition, app_index, data_status, live
 from lib.ui.pages import page
 
 definition = app_definition()
@@ -26,7 +26,7 @@ st.page_link(page("compare"), label="Compare with other models", icon="⚖️",
 ui.overview(row)
 ui.scores(row, frame, definition, index)
 ui.provenance(row, index, definition)
-ui.history(index, str(row["model"]))
+live(lambda: ui.history(app_index(definition), str(row["model"])), ui.has_running(index, str(row["model"])))
 ui.samples_browser(index, row)
 data_status(index)
 state.publish(url)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.ui import queue as ui
 from lib.ui import state
-from lib.ui.data import app_definition, app_index, data_status
+from lib.ui.data import app_definition, app_index, data_status, live
 from lib.ui.identity import current_identity
 from lib.ui.text import plain
 from lib.views.queue import filter_requests
@@ -21,8 +21,17 @@ index = app_index(definition)
 requests = filter_requests(index.requests_list, model)
 if model and not requests:
     st.info(f"No request matches “{plain(model)}”.")
-ui.summary(requests)
-ui.groups(requests)
+
+
+def live_groups() -> bool:
+    """The counts, the groups and the running jobs' progress, from the stores as they are now."""
+    current = filter_requests(app_index(definition).requests_list, model)
+    ui.summary(current)
+    ui.groups(current)
+    return ui.any_running(current)
+
+
+live(live_groups, ui.any_running(requests))
 ui.malformed(index.request_problems)
 ui.admin_actions(definition, index, requests, current_identity(definition))
 data_status(index)

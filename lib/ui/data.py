@@ -6,16 +6,22 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import streamlit as st
 
 from lib.core.config import Definition, load_definition
 from lib.index import Index
+from lib.index.db import RefreshStats
 from lib.ui.text import plain
 
-# How old the index may be before a rerun refreshes it (re-reading only changed files).
+# How old the index may be before a rerun refreshes it (re-reading only changed files). A refresh of
+# local stores is a listing of two folders, comparing each file's mtime and size with what the index
+# holds: cheap enough to run every few seconds, so a reload after the evaluator finished shows its
+# result. A Hub store's listing is an HTTP call: it keeps the longer interval.
 REFRESH_TTL_S = float(os.environ.get("LEADERBOARD_REFRESH_S", "60"))
+LOCAL_CHECK_S = float(os.environ.get("LEADERBOARD_CHECK_S", "3"))
 
 
 def _cli_options() -> argparse.Namespace:
@@ -67,9 +73,61 @@ def app_index(definition: Definition) -> Index:
 
         index.refresh(progress=progress)
         bar.empty()
-    elif time.time() - index.loaded_at > REFRESH_TTL_S:
-        index.refresh()
+    elif time.time() - index.loaded_at > check_interval(index):
+        before = request_states(index)
+        stats = index.refresh()
+        note = describe_refresh(stats, before, request_states(index))
+        if note:  # said once, by the page's data_status
+            st.session_state["_refresh_note"] = note
     return index
+
+
+LIVE_S = float(os.environ.get("LEADERBOARD_LIVE_S", "3"))
+
+
+def live(draw: Callable[[], bool], running: bool) -> None:
+    """Draw a part of a page that follows running jobs: while ``running``, the part alone reruns every
+    few seconds (``st.fragment(run_every=...)``), reading the stores again through ``app_index``.
+    ``draw`` returns whether jobs are still running; when the last one settled, the whole page reruns
+    once so every part of it shows the outcome."""
+
+    def part() -> None:
+        still = draw()
+        if running and not still:
+            st.rerun(scope="app")
+
+    st.fragment(part, run_every=LIVE_S if running else None)()
+
+
+def check_interval(index: Index) -> float:
+    """Seconds between the listing checks of a rerun: short for local folders, longer for the Hub."""
+    from lib.stores.local import LocalFileStore
+
+    local = isinstance(index.results, LocalFileStore) and isinstance(index.requests, LocalFileStore)
+    return LOCAL_CHECK_S if local else REFRESH_TTL_S
+
+
+def request_states(index: Index) -> dict[str, str]:
+    """Each request's status, to count what a refresh changed."""
+    return {r.path: str(r.status) for r in index.requests_list}
+
+
+def describe_refresh(stats: RefreshStats, before: dict[str, str], after: dict[str, str]) -> str:
+    """'Refreshed: 2 result file(s) read, 1 removed, 3 request(s) changed ...', or '' when nothing changed."""
+    changed = sum(1 for path, state in after.items() if before.get(path) != state)
+    gone = sum(1 for path in before if path not in after)
+    parts = []
+    if stats.parsed:
+        parts.append(f"{stats.parsed} result file(s) read")
+    if stats.removed:
+        parts.append(f"{stats.removed} removed")
+    if changed:
+        parts.append(f"{changed} request(s) new or changed")
+    if gone:
+        parts.append(f"{gone} request(s) removed")
+    if not parts:
+        return ""
+    return f"Refreshed: {', '.join(parts)} in {stats.seconds:.2f}s"
 
 
 def data_status(index: Index) -> None:
@@ -85,9 +143,10 @@ def data_status(index: Index) -> None:
         st.toast(plain(note))
     if right.button("↻ Refresh", help="Re-read new and changed files from the stores", key="refresh_data"):
         generation = index.generation
+        before = request_states(index)
         stats = index.refresh()
-        st.session_state["_refresh_note"] = (
-            f"Refreshed: {stats.parsed} file(s) read, {stats.removed} removed in {stats.seconds:.2f}s"
+        st.session_state["_refresh_note"] = describe_refresh(stats, before, request_states(index)) or (
+            f"Nothing changed ({stats.listed:,} result files listed in {stats.seconds:.2f}s)"
         )
         if index.generation != generation:
             st.rerun()  # draw the page again from the new data

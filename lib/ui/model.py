@@ -12,6 +12,7 @@ import streamlit as st
 
 from lib.analysis.samples import filter_samples, find_samples, read_samples
 from lib.core.config import Definition
+from lib.core.records import Status
 from lib.index import Index
 from lib.ui import state
 from lib.ui.leaderboard import cached_frame
@@ -37,6 +38,7 @@ from lib.views.provenance import (
     reference_version,
     setting_warnings,
 )
+from lib.views.queue import progress_of
 
 ROW_KEY = "model_row"
 
@@ -154,14 +156,28 @@ def provenance(row: pd.Series, index: Index, definition: Definition) -> None:
         st.dataframe(frame, hide_index=True, width="stretch", key="file_provenance")
 
 
-def history(index: Index, model: str) -> None:
-    """The status history of the model's requests."""
+def history(index: Index, model: str) -> bool:
+    """The status history of the model's requests, with a running job's progress; returns whether one
+    is running (the page then keeps this part live)."""
     st.subheader("Requests")
     frame = status_history(index.requests_list, model)
     if frame.empty:
         st.caption("No request file names this model (its results were added directly).")
-        return
+        return False
     st.dataframe(frame, hide_index=True, width="stretch", key="status_history")
+    running = [r for r in index.requests_list if r.model == model and r.status == Status.RUNNING]
+    for request in running:
+        progress = progress_of(request)
+        text = plain(progress.text) if progress else "no progress reported yet"
+        st.progress(
+            progress.fraction if progress else 0.0, text=f"Running ({plain(request.precision)}): {text}"
+        )
+    return bool(running)
+
+
+def has_running(index: Index, model: str) -> bool:
+    """Whether a request of this model is being evaluated now."""
+    return any(r.model == model and r.status == Status.RUNNING for r in index.requests_list)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

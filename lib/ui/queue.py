@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.core.config import Definition
-from lib.core.records import IngestProblem
+from lib.core.records import IngestProblem, Status
 from lib.core.request import Request
 from lib.index import Index
 from lib.queue.requests import RequestConflict
@@ -73,6 +73,11 @@ def groups(requests: list[Request]) -> None:
             _progress(items)
         if key == "failed":
             _failures(items)
+
+
+def any_running(requests: list[Request]) -> bool:
+    """Whether a job of these requests is running (its progress changes while one looks)."""
+    return any(r.status == Status.RUNNING for r in requests)
 
 
 def malformed(problems: list[IngestProblem]) -> None:
