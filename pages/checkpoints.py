@@ -70,6 +70,6 @@ for name, found in gaps.items():
         )
 if view.at_step is not None:
     st.subheader(f"Value at step {view.at_step:,}")
-    st.dataframe(value_at_step(frame, view.at_step), hide_index=True, width="stretch", key="value_at_step")
+    ui.at_step_table(value_at_step(frame, view.at_step))
 data_status(index)
 state.publish(url)

@@ -17,7 +17,7 @@ arriving = st.session_state.get("_url_page") != "model"
 state.bind(url, "model")
 row = ui.pick(frame, url, arriving)
 if row is None:
-    st.info("No model is in the index yet.")
+    st.info("Choose a model above." if len(frame) else "No model is in the index yet.")
     data_status(index)
     st.stop()
 

@@ -85,7 +85,9 @@ class MirrorLoader:
         """Every model of the mirror (or only ``models``)."""
         out = HubResultsSet(as_of=time.time())
         if not self.root.is_dir():
-            out.notes.append(f"local Hub mirror {self.root} does not exist")
+            out.notes.append(
+                f"the local Hub mirror folder “{self.root.name}” does not exist"
+            )  # no server path
             return out
         wanted = set(models) if models is not None else None
         for folder in sorted(p for p in self.root.glob("*/*") if p.is_dir() and not p.name.startswith(".")):
@@ -96,7 +98,7 @@ class MirrorLoader:
         for eval_yaml in sorted(self.root.glob("datasets/*/*/eval.yaml")):
             dataset = f"{eval_yaml.parent.parent.name}/{eval_yaml.parent.name}"
             out.benchmarks[dataset] = _benchmark_meta(_read_bounded(eval_yaml, MAX_YAML_BYTES))
-        out.notes.append(f"read from the local Hub mirror {self.root}")
+        out.notes.append(f"read from the local Hub mirror folder “{self.root.name}”")  # no server path
         return out
 
     def _load_model(self, model: str, folder: Path, out: HubResultsSet) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.analysis.checkpoint_scores import AVERAGE, benchmark_frame, score_choice
-from lib.analysis.checkpoints import load_series
+from lib.analysis.checkpoints import format_tokens, load_series
 from lib.analysis.ranking import leaderboard_frame
 from lib.core.config import Definition
 from lib.core.records import default_higher_is_better
@@ -207,6 +207,32 @@ def baseline_for(definition: Definition, task: str, metric: str) -> float | None
             if comp.task == task and comp.metric == name:
                 return comp.baseline
     return None
+
+
+def at_step_table(table: pd.DataFrame) -> None:
+    """The value-at-step table in the page's words; a missing number is blank, never 'None'."""
+    shown = pd.DataFrame(
+        {
+            "Training": table["training"],
+            "n-shot": [_text(v, "{:g}") for v in table["num_fewshot"]],
+            "Chat template": table["chat_template"].astype(bool),
+            "Step": table["step"],
+            "Revision": table["revision"],
+            "Tokens": [format_tokens(None if pd.isna(t) else float(t)) or "" for t in table["tokens"]],
+            "Value": [_text(v, "{:.4g}") for v in table["value"]],
+            "± 95%": [
+                _text(None if pd.isna(s) else 1.959963984540054 * float(s), "{:.3g}") for s in table["stderr"]
+            ],
+            "Note": table["note"],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", key="value_at_step")
+
+
+def _text(value: object, pattern: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return pattern.format(float(value))  # type: ignore[arg-type]
 
 
 def best_table(table: pd.DataFrame) -> None:

@@ -7,6 +7,8 @@ flag reasons, file provenance) is shown through dataframes or escaped, never as 
 
 from __future__ import annotations
 
+import difflib
+
 import pandas as pd
 import streamlit as st
 
@@ -63,10 +65,18 @@ def pick(frame: pd.DataFrame, url: list[Setting], arriving: bool) -> pd.Series |
     if wanted and wanted not in names:
         st.error("No evaluation of this model is in the index:")
         st.code(wanted, language=None)
-    if st.session_state.get(model_key) not in names:
+        lowered = {n.lower(): n for n in names}
+        close = [
+            lowered[n] for n in difflib.get_close_matches(wanted.lower(), list(lowered), n=5, cutoff=0.6)
+        ]
+        if close:
+            st.caption("Models with a similar name: " + plain(", ".join(close)))
+        # no unrelated model under the error: the picker waits for a choice
+        st.session_state[model_key] = None
+    elif st.session_state.get(model_key) not in names:
         st.session_state[model_key] = names[0] if names else None
     left, right = st.columns([3, 2])
-    model = left.selectbox("Model", names, key=model_key)
+    model = left.selectbox("Model", names, key=model_key, placeholder="Choose a model")
     if model is None:
         return None
     rows = model_rows(frame, model)

@@ -198,7 +198,7 @@ def publish(settings: Sequence[Setting], keep: Sequence[str] = ()) -> None:
         st.session_state.setdefault(_SAVED, {})[page] = {s.key: value(s) for s in settings}
     for setting in settings:
         current = value(setting)
-        if _differs(current, setting.default):
+        if current is not None and _differs(current, setting.default):  # None: nothing chosen
             wanted[setting.key] = setting.encode(current)
     for key in list(st.query_params.keys()):
         if key not in wanted and key not in keep:

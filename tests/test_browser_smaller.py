@@ -1,0 +1,41 @@
+"""Issue 13's smaller items, in real Chromium on the demo store: what a user reads on a page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import ROOT, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_unknown_model_shows_no_unrelated_model(app_server, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(f"{app_server.url}/model?model=kestrel-nlp/Kestrel-9000B")
+    wait_for_app(page, "No evaluation of this model is in the index")
+    expect(page.get_by_text("Choose a model above.")).to_be_visible()
+    expect(page.get_by_text("Models with a similar name").first).to_contain_text("kestrel-nlp/Kestrel")
+    expect(page.get_by_text("Provenance")).to_have_count(0)  # no other model's page under the error
+    assert "model=None" not in page.url
+
+
+def test_the_value_at_step_table_speaks_the_page_words(app_server, browser_page):
+    page = browser_page
+    page.goto(f"{app_server.url}/checkpoints?task=lambada_openai&metric=acc&at=20000")
+    wait_for_app(page, "Value at step 20,000")
+    grid = page.locator("[data-testid='stDataFrame']").last
+    grid.locator("table[role='grid']").wait_for(state="attached")
+    headers = [h.strip() for h in grid.locator("th[role='columnheader']").all_inner_texts()]
+    assert headers[:4] == ["Training", "n-shot", "Chat template", "Step"], headers
+    assert not {"num_fewshot", "requested_step", "stderr"} & set(headers)
+    assert "None" not in grid.locator("table[role='grid']").inner_text()
+
+
+def test_the_benchmarks_page_prints_no_server_path(app_server, browser_page):
+    page = browser_page
+    page.goto(f"{app_server.url}/benchmarks")
+    wait_for_app(page, "Hub benchmarks")
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert str(ROOT) not in text and "/work/" not in text
