@@ -261,21 +261,25 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     ranked = table.rank_by
     interval_header = f"± 95% ({table.rank_label}{', raw' if raw else ''})"
     config = {
-        "Rank": st.column_config.NumberColumn("Rank", help="Plain rank by the ranking score", width="small"),
+        "Rank": st.column_config.NumberColumn("Rank", help="Plain rank by the ranking score", width="small",
+                                              pinned=True),
         "Stat. rank": st.column_config.NumberColumn(
             "Stat. rank", width="small",
             help="1 + the number of models whose 95% interval lies wholly above this one: "
             "models that cannot be told apart share a rank.",
         ),
         "T": st.column_config.TextColumn("T", width="small", help="Model type"),
-        "Model": st.column_config.TextColumn("Model"),
+        "Model": st.column_config.LinkColumn(
+            "Model", pinned=True, display_text=MODEL_LINK_TEXT,
+            help="Opens the model's Hub page (a local model: its page here)",
+        ),
         "Hub": st.column_config.LinkColumn("Hub", display_text="🤗", width="small"),
         "Average": st.column_config.ProgressColumn(
             "Average" + (" ⬆️" if ranked == "average" else ""), min_value=0, max_value=100, format="%.2f",
             help="Mean of the selected benchmarks (weighted when custom weights are on)",
         ),
         "± 95%": st.column_config.TextColumn(
-            interval_header, width="small",
+            interval_header,
             help=f"Half the 95% interval of the {table.rank_label} score ({'raw' if raw else 'normalized'}), "
             "the score the table is ranked on; from lm-eval's standard errors. Blank: no standard error.",
         ),
@@ -292,8 +296,15 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
         "Details", display_text="🔎", width="small", help="Open the model page: provenance, subtasks, samples"
     )
     order.insert(order.index("Model") + 1 if "Model" in order else 0, "Details")
+    # the ranked score and its interval right after the model: on a narrow screen the pinned rank and
+    # model are followed by the number the table is ranked on
+    score = "Average" if ranked == "average" else next(b.name for b in table.benchmarks if b.id == ranked)
+    lead = [c for c in ("Rank", "Model", score, "± 95%") if c in order]
+    order = lead + [c for c in order if c not in lead]
+    cells = {"Details": model_links(table.frame), "Model": model_cell_links(table.frame),
+             "± 95%": interval_text(shown["± 95%"])}  # fmt: skip
     event = st.dataframe(
-        shown.assign(Details=model_links(table.frame), **{"± 95%": interval_text(shown["± 95%"])})[order],
+        shown.assign(**cells)[order],
         column_config=config,
         hide_index=True,
         width="stretch",
@@ -312,11 +323,26 @@ def interval_text(half: pd.Series) -> pd.Series:
     return values.map(lambda v: f"± {v:.2f}" if pd.notna(v) and np.isfinite(v) else "")
 
 
-def model_links(frame: pd.DataFrame) -> list[str]:
+HUB_URL = "https://huggingface.co"
+# The grid shows the model id out of its link: the Hub URL's path, or the model page's ?model= value.
+MODEL_LINK_TEXT = r"^(?:https://huggingface\.co/|model\?model=)([^&]*)"
+
+
+def model_cell_links(frame: pd.DataFrame) -> list[str]:
+    """The Model cell's link: the Hub page of a Hub model, the model page here of a local one."""
+    pages = model_links(frame, quote_slash=False)
+    return [
+        page if str(model).startswith("local/") else f"{HUB_URL}/{model}"
+        for model, page in zip(frame["model"].astype(str), pages, strict=True)
+    ]
+
+
+def model_links(frame: pd.DataFrame, quote_slash: bool = True) -> list[str]:
     """A relative link to each row's model page (model, revision or sha, precision)."""
     cells = frame[["model", "sha", "revision", "precision"]].fillna("").astype(str)
+    safe = "" if quote_slash else "/"
     return [
-        "model?" + urlencode({"model": model, "revision": sha or revision, "precision": precision})
+        "model?" + urlencode({"model": model, "revision": sha or revision, "precision": precision}, safe=safe)
         for model, sha, revision, precision in zip(
             cells["model"], cells["sha"], cells["revision"], cells["precision"], strict=True
         )
