@@ -39,3 +39,15 @@ def test_the_benchmarks_page_prints_no_server_path(app_server, browser_page):
     wait_for_app(page, "Hub benchmarks")
     text = page.locator("[data-testid='stMain']").inner_text()
     assert str(ROOT) not in text and "/work/" not in text
+
+
+def test_a_closed_submission_form_cannot_be_typed_in_and_says_why(app_server, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(f"{app_server.url}/about")
+    wait_for_app(page, "About")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    expect(sidebar.get_by_text("Submissions are closed on this leaderboard").first).to_be_visible()
+    expect(sidebar.get_by_placeholder("org/model-name")).to_be_disabled()
+    expect(sidebar.get_by_role("button", name="Submit")).to_be_disabled()

@@ -41,6 +41,10 @@ class HubUnavailable(ModelSourceError):
     """The Hub could not be reached or answered with a server error: nothing was written, try again."""
 
 
+class HubOffline(ModelSourceError):
+    """The process runs in offline mode: waiting does not help (unlike HubUnavailable)."""
+
+
 class ModelNotFound(ModelSourceError):
     """The model does not exist, was deleted, or is private."""
 
@@ -243,7 +247,13 @@ def _hub_errors(model: str, revision: str) -> Iterator[None]:
             f"the Hub answered {status or 'an error'} while reading {model}: nothing was submitted, try again "
             "in a few minutes"
         ) from exc
-    except (httpx2.TransportError, errors.OfflineModeIsEnabled, errors.LocalEntryNotFoundError) as exc:
+    except errors.OfflineModeIsEnabled as exc:
+        raise HubOffline(
+            "this leaderboard runs without the Hub (offline mode), so Hub models cannot be checked or "
+            "evaluated here: submit a local model folder instead (local/<folder>) if the definition allows "
+            "them, or ask the people who run it"
+        ) from exc
+    except (httpx2.TransportError, errors.LocalEntryNotFoundError) as exc:
         raise HubUnavailable(
             f"the Hub cannot be reached ({type(exc).__name__}): nothing was submitted, try again in a few minutes"
         ) from exc

@@ -83,6 +83,7 @@ class Refusal:
     message: str
     existing: str = ""  # for a duplicate: the path of the request that already exists
     retry: bool = False  # True when trying again later may work (the Hub was unreachable)
+    model: str = ""  # for a duplicate: the model whose request to follow
 
 
 @dataclass(frozen=True)
@@ -536,6 +537,7 @@ def duplicate_refusal(request: Request) -> Refusal:
         f"{request.model} at {request.revision[:12]} in {request.precision} was already submitted "
         f"(status {request.status.value}): follow it at {tracking_link(request.model)}",
         existing=request.path,
+        model=request.model,
     )
 
 

@@ -16,6 +16,7 @@ from lib.core.config import Definition
 from lib.queue.submissions import SubmissionForm, SubmissionResult, submit, tracking_link
 from lib.ui.data import app_index
 from lib.ui.identity import Identity, account_widget, current_identity
+from lib.ui.pages import page
 from lib.ui.text import plain, plain_block
 
 FORM_KEY = "submit_model"
@@ -39,30 +40,45 @@ def _form(definition: Definition, identity: Identity) -> None:
         if definition.allow_local_models
         else ""
     )
+    closed = not identity.can_submit
+    if closed:  # said before the fields, which are read-only until submitting is possible
+        st.info(
+            "Sign in above to submit a model; the form opens once you are signed in."
+            if identity.auth_configured
+            else "Submissions are closed on this leaderboard, so the form is read-only.",
+            icon="🔒",
+        )
     with st.form(FORM_KEY, clear_on_submit=False, border=False):
-        model = st.text_input("Model", placeholder="org/model-name", help=f"The model's Hub id{local_hint}.")
+        model = st.text_input("Model", placeholder="org/model-name", help=f"The model's Hub id{local_hint}.",
+                              disabled=closed)  # fmt: skip
         revision = st.text_input(
-            "Revision", value="main", help="Branch, tag or commit sha; the request stores the sha."
+            "Revision",
+            value="main",
+            help="Branch, tag or commit sha; the request stores the sha.",
+            disabled=closed,
         )
         left, right = st.columns(2)
-        precision = left.selectbox("Precision", list(definition.precisions))
+        precision = left.selectbox("Precision", list(definition.precisions), disabled=closed)
         weight_type = right.selectbox(
             "Weight type",
             list(definition.weight_types),
             help="Delta and Adapter weights need the base model.",
+            disabled=closed,
         )
-        base_model = st.text_input("Base model", placeholder="org/base-model (Delta and Adapter only)")
+        base_model = st.text_input(
+            "Base model", placeholder="org/base-model (Delta and Adapter only)", disabled=closed
+        )
         model_type = st.selectbox("Model type", list(categories), format_func=lambda k: str(categories.get(k, k)), index=None,
-                                  placeholder="Choose a category")  # fmt: skip
-        chat = st.checkbox("Use chat template", help="Evaluate with the tokenizer's chat template.")
+                                  placeholder="Choose a category", disabled=closed)  # fmt: skip
+        chat = st.checkbox(
+            "Use chat template", help="Evaluate with the tokenizer's chat template.", disabled=closed
+        )
         st.caption(_settings_text(definition))
-        pressed = st.form_submit_button("Submit", type="primary", disabled=not identity.can_submit)
-    if not identity.can_submit:
+        pressed = st.form_submit_button("Submit", type="primary", disabled=closed)
+    if closed and not identity.auth_configured:
         st.caption(
-            "Sign in to submit."
-            if identity.auth_configured
-            else "Submissions are closed on this deployment. To open them, configure a login "
-            "(docs/hub.md) or set `submissions.anonymous_sender` in the definition file (docs/definition.md)."
+            "For the people who run it: configure a login (docs/hub.md) or set "
+            "`submissions.anonymous_sender` in the definition file (docs/definition.md)."
         )
     if not pressed:
         return
@@ -118,6 +134,9 @@ def _answer() -> None:
         assert result.refusal is not None
         icon = "🔁" if result.refusal.retry else "✋"
         st.error(plain_block(result.refusal.message), icon=icon)
+        if result.refusal.model:  # a duplicate: a real link to the request's place in the queue
+            st.page_link(page("queue"), label="Follow it on the Queue page", icon="📋",
+                         query_params={"model": result.refusal.model})  # fmt: skip
         return
     link = tracking_link(result.request["model"]).lstrip("/")
     st.success(f"{plain(result.message)}. [Track it on the Queue page]({link})", icon="✅")
