@@ -51,3 +51,21 @@ def test_a_closed_submission_form_cannot_be_typed_in_and_says_why(app_server, br
     expect(sidebar.get_by_text("Submissions are closed on this leaderboard").first).to_be_visible()
     expect(sidebar.get_by_placeholder("org/model-name")).to_be_disabled()
     expect(sidebar.get_by_role("button", name="Submit")).to_be_disabled()
+
+
+def test_the_best_checkpoint_says_whether_it_beats_the_final_one(app_server, browser_page):
+    page = browser_page
+    page.goto(f"{app_server.url}/checkpoints?task=lambada_openai&metric=acc")
+    wait_for_app(page, "Best =")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    page.set_viewport_size({"width": 3000, "height": 1000})  # the grid renders the columns in view
+    page.wait_for_timeout(1000)
+    table = grid.locator("table[role='grid']")
+    headers = [h.strip() for h in grid.locator("th[role='columnheader']").all_inner_texts()]
+    assert headers[-1] == "Best vs final", headers
+    rows = table.locator("tr").all_inner_texts()[1:]
+    verdicts = [r.split("\t")[-1].strip() for r in rows]
+    assert verdicts and all(
+        v.startswith(("significantly better", "within noise", "the final checkpoint is the best"))
+        for v in verdicts
+    ), verdicts

@@ -18,6 +18,7 @@ from lib.core.config import Definition
 from lib.core.records import default_higher_is_better
 from lib.index import Index
 from lib.ui.state import Setting
+from lib.views.checkpoint_charts import best_vs_final
 
 MAX_SMOOTH = 25
 MAX_STEP = 10**15  # below 2**53: the browser's number input holds it exactly
@@ -250,9 +251,9 @@ def best_table(table: pd.DataFrame) -> None:
             "final_value": "Final value",
             "delta": "Final − best",
         }
-    )
+    ).assign(**{"Best vs final": best_vs_final(table)})
     columns = [
         "Training", "n-shot", "Checkpoints", "Best revision", "Best step", "Best value", "Final revision",
-        "Final step", "Final value", "Final − best",
+        "Final step", "Final value", "Final − best", "Best vs final",
     ]  # fmt: skip
     st.dataframe(shown[columns], hide_index=True, width="stretch", key="best_table")

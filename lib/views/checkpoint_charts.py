@@ -17,9 +17,9 @@ from lib.analysis.checkpoints import SETTING_COLUMNS, break_at_gaps, find_gaps, 
 
 Z95 = 1.959963984540054
 BEST_MARKER = dict(symbol="star", size=16, line=dict(width=1, color="black"))
-_HOVER = (
-    "<b>%{meta}</b><br>revision %{customdata[0]}<br>step %{customdata[1]:,}<br>tokens %{customdata[2]}"
-    "<br>value %{y:.4g} (%{customdata[4]})<br>%{customdata[3]}<extra></extra>"
+_HOVER = (  # one line per training in the unified hover box
+    "<b>%{meta}</b>: %{y:.4g} (%{customdata[4]}) · step %{customdata[1]:,} · tokens %{customdata[2]}"
+    " · %{customdata[0]} %{customdata[3]}<extra></extra>"
 )
 
 
@@ -60,6 +60,27 @@ def robust_y_range(values: pd.Series, log_y: bool) -> tuple[list[float] | None, 
     pad = (hi - lo) * 0.08 or 1.0
     extreme = float(outside.loc[(outside - (lo + hi) / 2).abs().idxmax()])
     return [lo - pad, hi + pad], len(outside), 10**extreme if log_y else extreme
+
+
+def best_vs_final(table: pd.DataFrame) -> list[str]:
+    """Per row of ``best_checkpoints``: whether the best checkpoint is significantly better than the final
+    one, from their standard errors (a two-sided z test at 95%: |best - final| / sqrt(se_b² + se_f²) ≥ 1.96)."""
+    verdicts = []
+    for row in table.itertuples(index=False):
+        if row.best_step == row.final_step and row.best_revision == row.final_revision:
+            verdicts.append("the final checkpoint is the best")
+            continue
+        se = (
+            np.hypot(float(row.best_stderr), float(row.final_stderr))
+            if pd.notna(row.best_stderr) and pd.notna(row.final_stderr)
+            else np.nan
+        )
+        if not np.isfinite(se) or se <= 0:
+            verdicts.append("no standard error to tell")
+            continue
+        z = abs(float(row.best_value) - float(row.final_value)) / se
+        verdicts.append(f"significantly better (z = {z:.1f})" if z >= Z95 else f"within noise (z = {z:.1f})")
+    return verdicts
 
 
 def series_name(row: pd.Series | dict, several_settings: bool) -> str:
@@ -140,7 +161,7 @@ def checkpoints_figure(
         xaxis_type="log" if log_x else "linear",
         yaxis_type="log" if log_y else "linear",
         yaxis_range=y_range,
-        hovermode="closest",
+        hovermode="x unified",  # one box listing every training's value at the hovered step or tokens
         legend=dict(orientation="h", yanchor="top", y=-0.18),
         margin=dict(l=10, r=10, t=30, b=10),
         height=520,
