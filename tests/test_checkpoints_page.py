@@ -85,7 +85,7 @@ def test_shared_url_restores_metric_direction_and_value_at_step(store):
     assert stars == {"best: lab/rise": [3000]}  # lowest ppl = highest acc
     assert any("lowest ppl" in c.value for c in app.caption)
     at_step = app.dataframe[1].value
-    assert list(at_step["step"]) == [2000] and "nearest is step 2000" in at_step["note"].iloc[0]
+    assert list(at_step["Step"]) == [2000] and "nearest is step 2000" in at_step["Note"].iloc[0]
 
 
 def test_smoothing_changes_the_rule_and_goes_into_the_url(store):
