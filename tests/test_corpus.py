@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lib.cli import main
+from lib.ui.leaderboard import model_from_link
 from lib.ui.pages import ROOT
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
@@ -70,7 +71,7 @@ def corpus_app(monkeypatch: pytest.MonkeyPatch):
 def test_template_demo_results_render_on_leaderboard_model_and_compare(corpus_app):
     at = corpus_app("template.yaml")
     frame = at.dataframe[0].value
-    assert set(frame["Model"].astype(str)) >= {"acme-labs/old-model", "acme-labs/gpt2-demo"}
+    assert set(frame["Model"].map(model_from_link)) >= {"acme-labs/old-model", "acme-labs/gpt2-demo"}
     corpus_app("template.yaml", "pages/model.py", model="acme-labs/old-model")
     at = corpus_app(
         "template.yaml",
@@ -397,7 +398,7 @@ def test_open_llm_leaderboard_snapshot_renders_on_the_pages(corpus_app):
     demo = str(ROOT / "lib" / "definitions" / "demo.yaml")
     at = corpus_app(demo, results=OLL_CSV)
     frame = at.dataframe[0].value
-    assert set(frame["Model"].astype(str)) == {
+    assert set(frame["Model"].map(model_from_link)) == {
         "acme-labs/Falcon-Mini-7B-Instruct",
         "acme-labs/Falcon-Mini-7B",
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.ui.leaderboard import model_from_link
 from lib.ui.pages import PAGES, ROOT
 from tests.apptest import entry_script
 
@@ -118,12 +119,12 @@ def test_an_admin_flags_a_model_from_the_leaderboard_and_it_is_hidden(tmp_path, 
     monkeypatch.setenv("LEADERBOARD_CONFIG", str(tmp_path / "def.yaml"))
     at = _app()
     before = at.dataframe[0].value
-    model = before["Model"].iloc[0]
+    model = model_from_link(before["Model"].iloc[0])
     at.selectbox(key="admin_flag_model").set_value(model)
     at.text_input(key="admin_flag_reason").input("contaminated on GPQA")
     at.button(key="FormSubmitter:admin_flag-Flag").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert model not in set(at.dataframe[0].value["Model"])
+    assert model not in set(at.dataframe[0].value["Model"].map(model_from_link))
     flagged = [
         p
         for p in (tmp_path / "store" / "requests").rglob("*.json")

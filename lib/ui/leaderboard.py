@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import urlencode
 
 import numpy as np
@@ -326,6 +327,14 @@ def interval_text(half: pd.Series) -> pd.Series:
 HUB_URL = "https://huggingface.co"
 # The grid shows the model id out of its link: the Hub URL's path, or the model page's ?model= value.
 MODEL_LINK_TEXT = r"^(?:https://huggingface\.co/|model\?model=)([^&]*)"
+
+
+def model_from_link(cell: str) -> str:
+    """The model id a Model cell shows (the inverse of ``model_cell_links``, as the grid displays it)."""
+    from urllib.parse import unquote
+
+    found = re.match(MODEL_LINK_TEXT, str(cell))
+    return unquote(found.group(1)) if found else str(cell)
 
 
 def model_cell_links(frame: pd.DataFrame) -> list[str]:
