@@ -20,7 +20,7 @@ import yaml
 
 from evaluator.slurm.client import SlurmClient
 from lib.core.config import load_definition
-from lib.queue.submissions import cancel as admin_cancel
+from lib.queue.admin import cancel as admin_cancel
 from lib.stores import open_store
 from tests import lmeval_fixtures, slurm_fixtures
 from tests.lmeval_fixtures import add_request, fake_model_folder, write_definition

@@ -14,17 +14,13 @@ import pytest
 from lib.cli import main as cli_main
 from lib.core.config import load_definition
 from lib.core.records import Status
+from lib.queue.admin import AdminError, approve, cancel, requeue, set_flag
 from lib.queue.model_sources import HubModelSource
 from lib.queue.requests import RequestConflict, claim, fail, read_requests, request_path, update_job
 from lib.queue.submissions import (
-    AdminError,
     Refusal,
     SubmissionForm,
-    approve,
-    cancel,
     hub_id_problem,
-    requeue,
-    set_flag,
     submit,
     validate_submission,
 )

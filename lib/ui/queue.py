@@ -1,6 +1,6 @@
 """Widgets of the Queue page: the model filter (URL ``?model=``), the groups, failures, progress, admin actions.
 
-Rows come from ``lib.views.queue``; admin actions call ``lib.queue.submissions`` (which checks the admin list
+Rows come from ``lib.views.queue``; admin actions call ``lib.queue.admin`` (which checks the admin list
 again) and refresh the index. Only this module and the other ``lib.ui`` modules touch ``st.*``.
 """
 
@@ -12,8 +12,8 @@ from lib.core.config import Definition
 from lib.core.records import IngestProblem, Status
 from lib.core.request import Request
 from lib.index import Index
+from lib.queue.admin import AdminError, approve, cancel, requeue, set_flag
 from lib.queue.requests import RequestConflict
-from lib.queue.submissions import AdminError, approve, cancel, requeue, set_flag
 from lib.ui.identity import Identity
 from lib.ui.state import Setting
 from lib.ui.text import plain, plain_block
