@@ -133,6 +133,13 @@ def test_planted_payloads_stay_text_on_every_page(planted_server, browser_page, 
     fetched = [u for u in requested if (urlparse(u).hostname or "").endswith("evil.example")]
     assert not fetched, f"{name}: the browser fetched a payload URL: {fetched}"
     if name == "queue":  # the payloads are on screen, as text
-        body = page.locator("[data-testid='stMain']").inner_text().replace("\u2060", "")
-        assert "[pwnlink](https://evil.example/link)" in body
-        assert "pwnhtml" in body
+        # Read until the rerun that the opened expanders started has drawn (innerText is empty meanwhile).
+        shown = page.wait_for_function(
+            """() => {
+              const main = document.querySelector('[data-testid="stMain"]');
+              const text = main ? main.innerText.replace(/\u2060/g, '') : '';
+              return text.includes('[pwnlink](https://evil.example/link)') && text.includes('pwnhtml') && text;
+            }""",
+            timeout=30_000,
+        )
+        assert "[pwnlink](https://evil.example/link)" in shown.json_value()
