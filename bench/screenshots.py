@@ -33,6 +33,7 @@ class Shot:
     width: int = 1280
     height: int = 900
     wait_for: str | None = None  # a CSS selector that must be drawn first
+    scroll_to: str | None = None  # a CSS selector scrolled into view before the picture
 
 
 SHOTS = (
@@ -44,6 +45,7 @@ SHOTS = (
         width=400,
         height=860,
         wait_for="[data-testid='stDataFrame'] canvas",
+        scroll_to="[data-testid='stDataFrame']",
     ),  # fmt: skip
     Shot(
         "checkpoints.png",
@@ -80,6 +82,8 @@ def take(out: Path, only: set[str] | None = None) -> list[Path]:
                 wait_for_app(page, shot.ready, timeout=90_000)
                 if shot.wait_for:
                     page.wait_for_selector(shot.wait_for)
+                if shot.scroll_to:
+                    page.locator(shot.scroll_to).first.scroll_into_view_if_needed()
                 page.wait_for_timeout(1500)  # let the grid and the charts paint
                 target = out / shot.name
                 page.screenshot(path=str(target), full_page=False)
