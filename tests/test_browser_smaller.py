@@ -57,14 +57,15 @@ def test_the_best_checkpoint_says_whether_it_beats_the_final_one(app_server, bro
     page = browser_page
     page.goto(f"{app_server.url}/checkpoints?task=lambada_openai&metric=acc")
     wait_for_app(page, "Best =")
-    grid = page.locator("[data-testid='stDataFrame']").first
     page.set_viewport_size({"width": 3000, "height": 1000})  # the grid renders the columns in view
-    page.wait_for_timeout(1000)
+    grid = page.locator("[data-testid='stDataFrame']").filter(has_text="Best revision").first
     table = grid.locator("table[role='grid']")
+    table.wait_for(state="attached")
+    grid.locator("th[role='columnheader']", has_text="Best vs final").wait_for(state="attached")
     headers = [h.strip() for h in grid.locator("th[role='columnheader']").all_inner_texts()]
     assert headers[-1] == "Best vs final", headers
-    rows = table.locator("tr").all_inner_texts()[1:]
-    verdicts = [r.split("\t")[-1].strip() for r in rows]
+    column = len(headers)  # aria-colindex of the last column
+    verdicts = [t.strip() for t in table.locator(f"td[aria-colindex='{column}']").all_inner_texts()]
     assert verdicts and all(
         v.startswith(("significantly better", "within noise", "the final checkpoint is the best"))
         for v in verdicts
