@@ -108,6 +108,8 @@ def test_queue_page_shows_every_group_with_progress_and_failure_log(deployment):
     assert any("tiny_mc: 5/20 (25%)" in re.sub(r"\\(.)", r"\1", p.text or "") for p in at.get("progress"))
     models = {m for df in at.dataframe for m in df.value.get("Model", [])}
     assert {"wait-org/approve-me", "run-org/running", "fail-org/broken", "done-org/finished"} <= models
+    failed = next(df.value for df in at.dataframe if "fail-org/broken" in set(df.value.get("Model", [])))
+    assert list(failed["Attempts"]) == ["none"]  # never run: not "Attempts 0"
 
 
 def test_queue_page_lists_malformed_request_files_as_text(deployment):

@@ -68,7 +68,13 @@ def groups(requests: list[Request]) -> None:
         shown = _SHOWN + _EXTRA.get(key, [])
         if frame["Slurm job"].astype(bool).any():  # only where the evaluator runs on Slurm
             shown = [*shown, "Slurm job"]
-        st.dataframe(frame[shown], hide_index=True, width="stretch")
+        if "Attempts" in shown:  # 0 attempts: it failed before any evaluation started (not "Attempts 0")
+            frame["Attempts"] = [str(n) if n else "none" for n in frame["Attempts"]]
+        st.dataframe(
+            frame[shown], hide_index=True, width="stretch",
+            column_config={"Attempts": st.column_config.TextColumn(
+                "Attempts", help="Evaluation runs started; none: refused or failed before a run started")},
+        )  # fmt: skip
         if key == "running":
             _progress(items)
         if key == "failed":
