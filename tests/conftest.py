@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,11 @@ REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+# The persisted index (lib.index.cache) of this test run, apart from the user's; subprocesses inherit it.
+if "LEADERBOARD_CACHE" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="leaderboard-cache-")
+    os.environ["LEADERBOARD_CACHE"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, True)
 
 
 @pytest.fixture

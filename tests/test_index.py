@@ -148,7 +148,7 @@ def test_parallel_cold_load_matches_the_sequential_one(monkeypatch):
     real = index_db.parse_in_workers
     monkeypatch.setattr(index_db, "parse_in_workers", lambda *a, **k: calls.append(a) or real(*a, **k))
     progress: list[float] = []
-    parallel = Index(demo, str(corpus), "")
+    parallel = Index(demo, str(corpus), "", cache=False)  # a cold load, not the persisted index
     parallel.refresh(progress=lambda fraction, text: progress.append(fraction))
     evaluations = "SELECT * EXCLUDE (eval_no) FROM evaluations"
     assert _table_rows(parallel, evaluations) == _table_rows(sequential, evaluations)

@@ -25,6 +25,7 @@ from lib.core.records import IngestProblem
 from lib.core.request import Request
 from lib.core.schema import TableSource
 from lib.index import table_sources as tables_io
+from lib.index.cache import IndexCache
 from lib.ingest import MAX_FILE_BYTES
 from lib.ingest.columns import EVALUATIONS, REQUESTS, SCORES, arrow_schema, create_table
 from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
@@ -61,6 +62,7 @@ class RefreshStats:
     failed: int = 0
     requests: int = 0
     requests_changed: bool = False
+    cached: int = 0  # files known from the persisted index (lib.index.cache) instead of parsed
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -74,7 +76,10 @@ class Index:
         results: FileStore | str | None = None,
         requests: FileStore | str | None = None,
         parallel: bool = True,
+        cache: Path | str | bool | None = None,
     ) -> None:
+        """``cache``: the folder of the persisted index (None: ``$LEADERBOARD_CACHE`` or the user's cache
+        directory; False: none), see ``lib.index.cache``."""
         self.definition = definition
         self.parallel = parallel  # cold loads of many files may use worker processes
         results_location = results if results is not None else definition.results_store
@@ -106,6 +111,9 @@ class Index:
         self.store_notes: list[str] = []  # not errors: a store folder that is not created yet
         self._store_state: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tables: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]] = {}  # version, ids, metadata
+        self._requests_unparsed: dict[str, str] = {}  # path -> JSON, from the persisted index, parsed on use
+        # the persisted index; not (yet) for table sources, which DuckDB's readers load whole anyway
+        self.cache = None if self.table_sources else IndexCache.for_index(self, cache)
 
     # ----------------------------------------------------------------- building
     def refresh(self, progress: Progress | None = None) -> RefreshStats:
@@ -115,15 +123,23 @@ class Index:
             stats = RefreshStats()
             self.store_errors = []
             self.store_notes = []
+            first = self.loaded_at is None
+            if first and self.cache is not None:
+                stats.cached = self.cache.load(self)
+            listed_ns = time.time_ns()
             self._refresh_results(stats, progress)
             tables_changed = self._refresh_tables(stats)
             self._refresh_requests(stats)
             if tables_changed and not stats.requests_changed:
                 self._replace_requests()  # the tables' metadata rows
             stats.requests_changed = stats.requests_changed or tables_changed
-            if stats.parsed or stats.removed or stats.requests_changed:
+            changed = bool(stats.parsed or stats.removed or stats.requests_changed)
+            if changed:
                 self.con.execute(sql("canonical_models"))  # one casing per Hub model
             self._write_problems()
+            if self.cache is not None and (changed or (first and not stats.cached)):
+                if first or self.cache.due():
+                    self.cache.save(self, listed_ns)
             stats.seconds = time.perf_counter() - started
             store_state = (tuple(self.store_errors), tuple(self.store_notes))
             if (
@@ -289,6 +305,11 @@ class Index:
             return
         current = {f.path: f.version for f in files}
         dirty = False
+        if self._requests_unparsed and (
+            len(current) != len(self._request_versions)
+            or any(self._request_versions.get(p) != v for p, v in current.items())
+        ):
+            self._parse_cached_requests()  # the table is rebuilt from every request below
         for path in [p for p in self._request_versions if p not in current]:
             self._request_versions.pop(path)
             self._requests.pop(path, None)
@@ -321,7 +342,7 @@ class Index:
             except Exception as exc:  # noqa: BLE001 - one unreadable request never hides the others
                 why = reason(f"request file cannot be read: {type(exc).__name__}")
                 self._problems[("requests", info.path)] = [IngestProblem(info.path, why)]
-        stats.requests = len(self._requests)
+        stats.requests = len(self._requests) + len(self._requests_unparsed)
         stats.requests_changed = dirty
         if dirty:
             self._replace_requests()
@@ -336,6 +357,7 @@ class Index:
         with self._lock:
             self._insert_tables(evaluations, scores)
             self.generation += 1
+            self.cache = None  # rows that come from no file are never persisted as the store's index
 
     def _insert_tables(self, evaluations: pa.Table, scores: pa.Table) -> None:
         with self._lock:
@@ -357,6 +379,7 @@ class Index:
                 self.con.unregister("new_scores")
 
     def _replace_requests(self) -> None:
+        self._parse_cached_requests()
         rows: dict[str, tuple[Any, ...]] = {}
         for r in self._requests.values():
             values = {name: getattr(r, attribute) for name, attribute in _REQUEST_FROM_RECORD}
@@ -442,7 +465,17 @@ class Index:
     def requests_list(self) -> list[Request]:
         """The requests as records, in store order."""
         with self._lock:
+            self._parse_cached_requests()
             return [self._requests[p] for p in sorted(self._requests)]
+
+    def _parse_cached_requests(self) -> None:
+        """Requests the persisted index holds as text become records (only when a caller needs them)."""
+        for path, raw in self._requests_unparsed.items():
+            try:
+                self._requests[path] = decode_request(path, raw.encode("utf-8"))
+            except Exception:  # noqa: BLE001 - not for our own snapshot; the file is read again next time
+                self._request_versions[path] = ""
+        self._requests_unparsed = {}
 
     def counts(self) -> dict[str, int]:
         """How many evaluations, scores, requests and problems the index holds."""

@@ -1,0 +1,284 @@
+"""The persisted index: a snapshot of the DuckDB index on disk, so a new process need not parse the store.
+
+One DuckDB file per (results store, requests store, revision patterns) in the cache folder
+(``$LEADERBOARD_CACHE``, else the user's cache directory; ``LEADERBOARD_CACHE=off`` disables it). It holds
+the index's tables plus what the index remembers about the files: each file's version (mtime and size
+locally, blob id on the Hub), the ingest report rows of each file, and each request as read. A snapshot is
+used only when its code version (``schema_version``: the schema and insert SQL, the parsers' source, the
+DuckDB version) and its stores match; anything else (a corrupt file, another program's file, an older
+code version) is discarded and the index is built from the files, never trusted.
+
+Processes never share a writable database: a snapshot is written into a file of its own and renamed over
+the old one atomically; readers attach it read-only and copy it into their in-memory index. So the app and
+a command-line process at once neither corrupt nor block each other; the last writer's snapshot wins, and
+both are valid snapshots of the store.
+
+A file changed within ``RACY_NS`` of the listing that produced a snapshot is re-read on load (the "racy
+clean" rule of git): a rewrite in the same clock tick with the same size would otherwise look unchanged.
+
+This module must not parse files or list stores: ``lib.index.db`` does that and calls ``load``/``save``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from lib.core.records import IngestProblem
+from lib.queue.requests import parse_request
+
+if TYPE_CHECKING:
+    from lib.index.db import Index
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+APP_NAME = "open-eval-leaderboard"
+RACY_NS = 2_000_000_000  # files modified this close to (or after) the snapshot's listing are re-read
+SAVE_EVERY_S = float(os.environ.get("LEADERBOARD_CACHE_SAVE_S", "300"))
+MAX_AGE_S = 30 * 86400  # snapshots not used for this long are deleted when another one is saved
+_ROOT = Path(__file__).resolve().parents[2]
+# What decides the index's content: the tables' SQL, the parsers, the request reader, this module.
+_CODE_FILES = (
+    "lib/index/sql/schema.sql",
+    "lib/index/sql/evaluation_rows.sql",
+    "lib/index/sql/insert_evaluations.sql",
+    "lib/index/sql/insert_scores.sql",
+    "lib/index/sql/canonical_models.sql",
+    "lib/index/sql/cache_load.sql",
+    "lib/index/sql/cache_save.sql",
+    "lib/index/db.py",
+    "lib/index/cache.py",
+    "lib/queue/requests.py",
+    "lib/core/records.py",
+    "lib/core/request.py",
+    "lib/core/revisions.py",
+)
+_CODE_DIRS = ("lib/ingest",)
+_TABLES = ("evaluations", "scores", "requests")
+_MTIME_RE = re.compile(r"^(?:link:|irregular:)?(\d+):")
+
+
+def default_folder() -> Path | None:
+    """``$LEADERBOARD_CACHE``, else the user's cache directory; None when caching is switched off."""
+    text = os.environ.get("LEADERBOARD_CACHE", "").strip()
+    if text.lower() in {"off", "0", "false", "none", "no"}:
+        return None
+    if text:
+        return Path(text).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / APP_NAME / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / APP_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / APP_NAME
+
+
+_schema_version: str | None = None
+
+
+def schema_version() -> str:
+    """A hash of everything that decides what the index holds for a given set of files."""
+    global _schema_version
+    if _schema_version is None:
+        digest = hashlib.sha256(f"format {CACHE_FORMAT} duckdb {duckdb.__version__}\n".encode())
+        files = [_ROOT / name for name in _CODE_FILES]
+        for folder in _CODE_DIRS:
+            files += sorted((_ROOT / folder).glob("*.py"))
+        for path in files:
+            digest.update(path.relative_to(_ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        _schema_version = digest.hexdigest()
+    return _schema_version
+
+
+class IndexCache:
+    """The snapshot file of one index (see the module's docstring)."""
+
+    def __init__(self, folder: Path, stores: dict[str, Any]) -> None:
+        self.folder = folder
+        self.stores = json.dumps(stores, sort_keys=True)
+        name = hashlib.sha256(self.stores.encode()).hexdigest()[:24]
+        self.path = folder / f"index-{name}.duckdb"
+        self.status = "not used yet"  # what the last load did, for logs and tests
+        self.saved_at: float | None = None
+
+    @classmethod
+    def for_index(cls, index: Index, folder: Path | str | bool | None) -> IndexCache | None:
+        """The cache of ``index``: ``folder`` when given, the default when None, none when False."""
+        if folder is False:
+            return None
+        where = default_folder() if folder is None or folder is True else Path(folder).expanduser()
+        if where is None:
+            return None
+        stores = {
+            "results": index.results.location,
+            "requests": index.requests.location,
+            "revision_patterns": list(index.definition.revision_patterns),
+        }
+        return cls(where, stores)
+
+    # ----------------------------------------------------------------- load
+    def load(self, index: Index) -> int:
+        """Fill the (empty) ``index`` from the snapshot; the number of files it knows, 0 when none is used.
+
+        On any doubt the snapshot is discarded and the index left empty, to be built from the files."""
+        if not self.path.is_file():
+            self.status = "no snapshot"
+            return 0
+        con = index.con
+        try:
+            con.execute("ATTACH ? AS index_snapshot (READ_ONLY)", [str(self.path)])
+        except Exception as exc:  # noqa: BLE001 - not a DuckDB file, or a damaged one
+            return self._discard(f"cannot be opened ({type(exc).__name__}: {str(exc)[:200]})")
+        try:
+            meta = dict(con.table("index_snapshot.cache_meta").fetchall())
+            if meta.get("schema_version") != schema_version():
+                return self._discard("was written by another code version", con)
+            if meta.get("stores") != self.stores:
+                return self._discard("belongs to other stores", con)
+            listed_ns = int(meta["listed_ns"])
+            versions = con.table("index_snapshot.cache_versions").fetchall()
+            problem_rows = con.table("index_snapshot.cache_problems").order("seq").fetchall()
+            request_rows = con.table("index_snapshot.cache_requests").fetchall()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(_sql("cache_load"))
+                next_eval_no = con.execute("SELECT coalesce(max(eval_no) + 1, 0) FROM evaluations").fetchall()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        except Exception as exc:  # noqa: BLE001 - a damaged or foreign snapshot: build from the files
+            return self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
+        con.execute("DETACH index_snapshot")
+        result_versions: dict[str, str] = {}
+        request_versions: dict[str, str] = {}
+        racy = 0
+        for store, path, version in versions:
+            if _is_racy(version, listed_ns):
+                version, racy = "", racy + 1  # kept as known (its rows are replaced) but re-read
+            (result_versions if store == "results" else request_versions)[path] = version
+        problems: dict[tuple[str, str], list[IngestProblem]] = {}
+        for _, store, file, path, level, why in problem_rows:
+            problems.setdefault((store, file), []).append(IngestProblem(path, why, level))
+        requests = {}
+        for path, raw in request_rows:
+            try:
+                requests[path] = parse_request(path, json.loads(raw))
+            except Exception:  # noqa: BLE001 - cannot happen for our own snapshot; re-read the file then
+                request_versions[path] = ""
+        index._versions = result_versions
+        index._request_versions = request_versions
+        index._problems = problems
+        index._requests = requests
+        index._next_eval_no = int(next_eval_no[0][0])
+        with contextlib.suppress(OSError):
+            os.utime(self.path)  # recently used: not pruned
+        self.status = f"loaded {len(versions):,} files ({racy} changed too recently to trust)"
+        return len(versions)
+
+    def _discard(self, why: str, con: Any = None) -> int:
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.execute("DETACH index_snapshot")
+        log.warning("index cache %s %s: building the index from the files", self.path, why)
+        self.status = f"discarded: {why}"
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        return 0
+
+    # ----------------------------------------------------------------- save
+    def due(self) -> bool:
+        """Whether a later refresh's changes should be written now: at most every ``SAVE_EVERY_S``.
+
+        A change not written yet costs the next process only the re-reading of those files."""
+        return self.saved_at is None or time.time() - self.saved_at >= SAVE_EVERY_S
+
+    def save(self, index: Index, listed_ns: int) -> bool:
+        """Write the index's snapshot (atomically replacing the old one); False when it could not be."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("index cache folder %s cannot be created (%s): not cached", self.folder, exc)
+            return False
+        tmp = self.folder / f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+        meta = {"schema_version": schema_version(), "stores": self.stores, "listed_ns": str(listed_ns)}
+        versions = [("results", p, v) for p, v in index._versions.items()]
+        versions += [("requests", p, v) for p, v in index._request_versions.items()]
+        problems = [
+            (str(seq), store, file, p.path, p.level, p.reason)
+            for seq, (store, file, p) in enumerate(
+                (store, file, p) for (store, file), rows in index._problems.items() for p in rows
+            )
+        ]
+        tables = {
+            "new_cache_meta": _strings(("key", "value"), list(meta.items())),
+            "new_cache_versions": _strings(("store", "path", "version"), versions),
+            "new_cache_problems": _strings(("seq", "store", "file", "path", "level", "reason"), problems),
+            "new_cache_requests": _strings(
+                ("path", "raw"), [(p, json.dumps(r.raw)) for p, r in index._requests.items()]
+            ),
+        }
+        con = index.con
+        try:
+            con.execute("ATTACH ? AS index_out", [str(tmp)])
+            try:
+                for name, table in tables.items():
+                    con.register(name, table)
+                con.execute(_sql("cache_save"))
+            finally:
+                for name in tables:
+                    con.unregister(name)
+                con.execute("DETACH index_out")
+            os.replace(tmp, self.path)
+        except Exception as exc:  # noqa: BLE001 - a full disk or a read-only folder: run uncached
+            log.warning("index cache %s could not be written (%s): not cached", self.path, exc)
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            return False
+        self.saved_at = time.time()
+        self._prune()
+        return True
+
+    def _prune(self) -> None:
+        """Delete other snapshots unused for ``MAX_AGE_S`` and temporary files of crashed writers."""
+        now = time.time()
+        for path in self.folder.glob("*index-*.duckdb*"):
+            if path == self.path:
+                continue
+            with contextlib.suppress(OSError):
+                age = now - path.stat().st_mtime
+                if age > MAX_AGE_S or (path.name.endswith((".tmp", ".tmp.wal")) and age > 3600):
+                    path.unlink()
+
+
+def _strings(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pa.Table:
+    """Rows of strings as an Arrow table (executemany is slow for many rows)."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pa.table(
+        {name: pa.array(list(values), type=pa.string()) for name, values in zip(names, columns, strict=True)}
+    )
+
+
+def _sql(name: str) -> str:
+    return (Path(__file__).resolve().parent / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _is_racy(version: str, listed_ns: int) -> bool:
+    """Whether a local file's version is too close to the listing to prove it unchanged since."""
+    match = _MTIME_RE.match(version)
+    return match is not None and int(match.group(1)) >= listed_ns - RACY_NS
