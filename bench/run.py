@@ -57,6 +57,8 @@ class Sizes:
     checkpoint_metrics: int = 10
     curves: int = 20
     checkpoint_repeats: int = 7
+    peer_models: int = 5_000
+    peer_repeats: int = 5
     budget_s: float = 40.0  # a measurement stops repeating after this long (it always runs once)
 
 
@@ -64,7 +66,7 @@ FULL = Sizes()
 QUICK = Sizes(
     ingest_files=120, ingest_repeats=2, refresh_repeats=2, ranking_evaluations=500, ranking_repeats=2,
     page_reruns=1, trainings=12, checkpoints=15, checkpoint_metrics=4, curves=5, checkpoint_repeats=2,
-    budget_s=5.0,
+    peer_models=40, peer_repeats=1, budget_s=5.0,
 )  # fmt: skip
 
 # Every row the report has, in order (tests/test_bench.py checks them all).
@@ -85,6 +87,11 @@ ROWS = (
     "best-checkpoint table (checkpoint_table)",
     "checkpoint figure: load + best + builders + JSON",
     "checkpoint figure: builders + JSON only",
+    "restart: python -m lib rank, persisted index",
+    "restart: python -m lib rank, no persisted index",
+    "template peer: whole process (walk, json.load, glob requests, pandas)",
+    "ours (python -m lib rank, restart) / template peer",
+    "ours (python -m lib rank, no persisted index) / template peer",
 )
 
 
@@ -486,6 +493,77 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
     ]  # fmt: skip
 
 
+# ------------------------------------------------------------------------------------------ processes
+def _process_seconds(command: list[str], env: dict[str, str]) -> float:
+    """Wall time of a whole process (start, imports, load, output), its output discarded."""
+    t0 = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True, timeout=600)
+    return time.perf_counter() - t0
+
+
+def _age_files(folder: Path) -> None:
+    """Files written a while ago, as in a real store: a file written this instant is re-read on a
+    restart however it is cached (lib/index/cache.py, the racy rule)."""
+    old = time.time() - 3600
+    for path in folder.rglob("*.json"):
+        os.utime(path, (old, old))
+
+
+def measure_restart(ctx: Context) -> list[Row]:
+    """``python -m lib rank`` as a new process on the ingest store: with a persisted index, and without."""
+    s = ctx.sizes
+    _age_files(ctx.work)
+    cache = ctx.work / "restart-cache"
+    base = [sys.executable, "-m", "lib", "rank", "--config", str(ctx.definition_path)]
+    base += ["--results", str(ctx.results), "--requests", str(ctx.requests), "--format", "csv"]
+    warm_env = {**os.environ, "PYTHONPATH": str(ROOT), "LEADERBOARD_CACHE": str(cache)}
+    cold_env = {**warm_env, "LEADERBOARD_CACHE": "off"}
+    _process_seconds(base, warm_env)  # writes the snapshot
+    warm, cold = [], []
+    for _ in range(max(1, s.peer_repeats)):  # interleaved: the machine's load hits both alike
+        warm.append(_process_seconds(base, warm_env))
+        cold.append(_process_seconds(base, cold_env))
+    n = sum(1 for _ in ctx.results.rglob("*.json"))
+    size = f"{n:,} evaluations + {n:,} requests"
+    return [
+        Row(ROWS[16], size, statistics.median(warm), "s", len(warm), 1.5,
+            "a new process on an unchanged store: opens the snapshot, lists the stores, ranks, prints CSV; "
+            "runs: " + ", ".join(f"{x:.2f}" for x in warm) + " s"),
+        Row(ROWS[17], size, statistics.median(cold), "s", len(cold), None,
+            "LEADERBOARD_CACHE=off: parses every file; runs: " + ", ".join(f"{x:.2f}" for x in cold) + " s"),
+    ]  # fmt: skip
+
+
+def measure_peer(ctx: Context) -> list[Row]:
+    """Whole processes on a store in the template's layout: the template's loader vs ``python -m lib rank``."""
+    from bench import template_peer
+
+    s = ctx.sizes
+    results, requests, definition = template_peer.write_store(ctx.work / "peer", s.peer_models)
+    _age_files(ctx.work / "peer")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LEADERBOARD_CACHE": str(ctx.work / "peer-cache")}
+    cold_env = {**env, "LEADERBOARD_CACHE": "off"}
+    ours = [sys.executable, "-m", "lib", "rank", "--config", str(definition), "--format", "csv"]
+    peer = [sys.executable, str(ROOT / "bench" / "template_peer.py"), str(results), str(requests)]
+    _process_seconds(ours, env)  # writes the snapshot
+    peer_s, warm_s, cold_s = [], [], []
+    for _ in range(max(1, s.peer_repeats)):  # interleaved
+        peer_s.append(_process_seconds(peer, env))
+        warm_s.append(_process_seconds(ours, env))
+        cold_s.append(_process_seconds(ours, cold_env))
+    p, w, c = (statistics.median(x) for x in (peer_s, warm_s, cold_s))
+    size = f"{s.peer_models:,} models x {template_peer.N_TASKS} tasks, template layout, one request each"
+    return [
+        Row(ROWS[18], size, p, "s", len(peer_s), None,
+            "bench/template_peer.py (no Hub call per model, which the template makes); runs: "
+            + ", ".join(f"{x:.2f}" for x in peer_s) + " s"),
+        Row(ROWS[19], size, w / p, "x", len(warm_s), 0.5,
+            f"{w:.2f} s / {p:.2f} s; ours: " + ", ".join(f"{x:.2f}" for x in warm_s) + " s"),
+        Row(ROWS[20], size, c / p, "x", len(cold_s), None,
+            f"{c:.2f} s / {p:.2f} s; ours: " + ", ".join(f"{x:.2f}" for x in cold_s) + " s"),
+    ]  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------ report
 def _profile(ctx: Context, name: str, fn: Callable[[], Any]) -> None:
     """With --profile: the top 25 cumulative costs of one more run of ``fn``, to <out>/profile_<name>.txt."""
@@ -525,6 +603,22 @@ def run_all(
     sizes: Sizes, work: Path, profile_dir: Path | None = None, log: Callable[[str], None] | None = None
 ) -> list[Row]:
     """Every measurement, in order, over stores generated under ``work``."""
+    # Cold figures are cold: no persisted index (lib/index/cache.py) unless a measurement names its
+    # own folder. Subprocesses (the memory probes) inherit this.
+    saved = os.environ.get("LEADERBOARD_CACHE")
+    os.environ["LEADERBOARD_CACHE"] = "off"
+    try:
+        return _run_all(sizes, work, profile_dir, log)
+    finally:
+        if saved is None:
+            os.environ.pop("LEADERBOARD_CACHE", None)
+        else:
+            os.environ["LEADERBOARD_CACHE"] = saved
+
+
+def _run_all(
+    sizes: Sizes, work: Path, profile_dir: Path | None, log: Callable[[str], None] | None
+) -> list[Row]:
     say = log or (lambda _text: None)
     ctx = Context(sizes, work, profile_dir)
     rows: list[Row] = []
@@ -547,6 +641,10 @@ def run_all(
     rows += measure_page(ctx)
     say("checkpoints")
     rows += measure_checkpoints(ctx)
+    say("restart")
+    rows += measure_restart(ctx)
+    say("template peer")
+    rows += measure_peer(ctx)
     return sorted(rows, key=lambda r: ROWS.index(r.name))
 
 

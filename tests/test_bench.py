@@ -83,3 +83,22 @@ def test_main_writes_markdown_and_json(tmp_path: Path, monkeypatch: pytest.Monke
     assert payload["quick"] is True
     assert [r["name"] for r in payload["rows"]] == list(run.ROWS)
     assert (tmp_path / "out" / "results.md").read_text().startswith("| Measurement |")
+
+
+def test_template_peer_and_ours_rank_its_store_alike(tmp_path: Path):
+    """The peer reads the store the way the template does, and our index reads the same store (the
+    template's file format) to the same order and averages."""
+    from bench import template_peer
+    from lib.analysis.ranking import leaderboard_frame, rank_frame, rank_key
+    from lib.core.config import load_definition
+    from lib.index import build_index
+
+    results, requests, definition_path = template_peer.write_store(tmp_path, 25)
+    peer = template_peer.leaderboard_df(str(results), str(requests))
+    assert len(peer) == 25 and peer["license"].eq("apache-2.0").all()  # each request was found and read
+    definition = load_definition(definition_path)
+    index = build_index(definition, str(results), str(requests))
+    assert index.problems().empty
+    ours = rank_frame(leaderboard_frame(index, definition.benchmarks), rank_key(definition.benchmarks))
+    assert ours["model"].tolist() == peer["model"].tolist()
+    assert ours["average"].round(2).tolist() == peer["average"].tolist()
