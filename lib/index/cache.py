@@ -37,7 +37,6 @@ import duckdb
 import pyarrow as pa
 
 from lib.core.records import IngestProblem
-from lib.queue.requests import parse_request
 
 if TYPE_CHECKING:
     from lib.index.db import Index
@@ -174,16 +173,11 @@ class IndexCache:
         problems: dict[tuple[str, str], list[IngestProblem]] = {}
         for _, store, file, path, level, why in problem_rows:
             problems.setdefault((store, file), []).append(IngestProblem(path, why, level))
-        requests = {}
-        for path, raw in request_rows:
-            try:
-                requests[path] = parse_request(path, json.loads(raw))
-            except Exception:  # noqa: BLE001 - cannot happen for our own snapshot; re-read the file then
-                request_versions[path] = ""
         index._versions = result_versions
         index._request_versions = request_versions
         index._problems = problems
-        index._requests = requests
+        index._requests = {}
+        index._requests_unparsed = dict(request_rows)  # parsed when a caller asks for the records
         index._next_eval_no = int(next_eval_no[0][0])
         with contextlib.suppress(OSError):
             os.utime(self.path)  # recently used: not pruned
@@ -229,7 +223,9 @@ class IndexCache:
             "new_cache_versions": _strings(("store", "path", "version"), versions),
             "new_cache_problems": _strings(("seq", "store", "file", "path", "level", "reason"), problems),
             "new_cache_requests": _strings(
-                ("path", "raw"), [(p, json.dumps(r.raw)) for p, r in index._requests.items()]
+                ("path", "raw"),
+                [(p, json.dumps(r.raw)) for p, r in index._requests.items()]
+                + list(index._requests_unparsed.items()),
             ),
         }
         con = index.con
