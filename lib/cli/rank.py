@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import pandas as pd
 
@@ -60,19 +61,43 @@ def run(args: argparse.Namespace) -> int:
         search=args.search,
     )
     table = build_table(index, definition, view)
-    rows = [rank_record(row, table.benchmarks) for row in table.frame.to_dict(orient="records")]
     if args.format == "json":
-        print(dumps(rows))
+        print(dumps([rank_record(row, table.benchmarks) for row in table.frame.to_dict(orient="records")]))
     else:
-        flat = [
-            {k: v for k, v in r.items() if k != "benchmarks"}
-            | {b: r["benchmarks"][b]["raw" if args.raw else "normalized"] for b in r["benchmarks"]}
-            for r in rows
-        ]
-        print_frame(pd.DataFrame(flat), args.format)
+        print_frame(flat_frame(table.frame, table.benchmarks, args.raw), args.format)
     for notice in table.notices:
         print(f"note: {notice}", file=sys.stderr)
     return 0
+
+
+def flat_frame(frame: pd.DataFrame, benchmarks, raw: bool) -> pd.DataFrame:
+    """The table and CSV output: ``rank_record``'s fields without the nesting, built column by column
+    (a row at a time costs seconds at 100,000 rows)."""
+
+    def text(column: str) -> list[Any]:  # lists, so pandas infers the dtypes as it does for records
+        if column not in frame.columns:
+            return [None] * len(frame)
+        values = frame[column].astype(object)
+        return values.where(values.notna() & (values != ""), None).tolist()
+
+    out: dict[str, Any] = {
+        "rank": frame["rank"].to_numpy(),
+        "stat_rank": frame["stat_rank"].to_numpy(),
+        "model": frame["model"].to_numpy(),
+        **{name: text(name) for name in ("revision", "sha", "precision", "base_model", "backend", "setting")},
+        "chat_template": frame["chat_template"].astype(bool).tolist(),
+        "split_by": text("setting_label"),
+        "average": frame["average"].to_numpy(),
+        "average_stderr": frame["average_se"].to_numpy(),
+        "training": text("training"),
+        "step": frame["step"].to_numpy(),
+    }
+    for b in benchmarks:
+        out[b.key] = frame[f"{b.id}_raw" if raw else f"{b.id}_norm"].to_numpy()
+    flat = pd.DataFrame(out)
+    columns = ["rank", "stat_rank", "model", "revision", "sha", "precision", "chat_template", "base_model"]
+    columns += ["backend", "setting", "split_by", "average", "average_stderr", "training", "step"]
+    return flat[columns + [b.key for b in benchmarks]].reset_index(drop=True)
 
 
 def rank_record(row: dict, benchmarks) -> dict:
