@@ -571,3 +571,14 @@ def test_command_line_submit_and_queue(local_setup, tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["Model"], r["Status"], r["Sender"]) for r in rows] == [("local/tiny", "PENDING", "bob")]
     assert Path(tmp_path / "req").is_dir()
+
+
+def test_cli_refuses_an_over_long_org_name_instead_of_raising(tmp_path, capsys):
+    """``python -m lib submit`` looks for a relative folder first; a 300-character name is no folder."""
+    code = cli_main(
+        ["submit", "--config", "offline", "--requests", str(tmp_path / "requests"),
+         "--model", "o" * 300 + "/model", "--precision", "float32"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code != 0 and "refused (model_id)" in err and "Errno" not in err
+    assert not (tmp_path / "requests").exists() or not any((tmp_path / "requests").rglob("*.json"))

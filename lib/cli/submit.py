@@ -68,14 +68,13 @@ def run(args: argparse.Namespace) -> int:
 def _model_argument(text: str) -> str:
     """A folder given by a relative path becomes absolute; anything else is passed as typed."""
     path = Path(text).expanduser()
-    if (
-        not text.startswith("local/")
-        and not path.is_absolute()
-        and path.is_dir()
-        and ("/" in text or text == ".")
-    ):
-        return str(path.resolve())
-    return text
+    if text.startswith("local/") or path.is_absolute() or not ("/" in text or text == "."):
+        return text
+    try:
+        is_folder = path.is_dir()
+    except OSError:  # a name too long for the file system is no folder: the rules refuse it cleanly
+        return text
+    return str(path.resolve()) if is_folder else text
 
 
 def _login_name() -> str:
