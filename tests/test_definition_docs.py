@@ -157,6 +157,23 @@ def test_a_file_with_a_typo_fails_when_loaded_from_disk(tmp_path):
         load_definition(path)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "hub_models: " + "9" * 5000,
+        "a: &a [x, x]\nb: [*a, *a]\nc: [*b, *b]",
+        "x: [" * 200,
+    ],
+    ids=["5000-digit integer", "aliases", "unclosed nesting"],
+)
+def test_a_stranger_s_file_is_a_definition_error_not_a_crash(extra, tmp_path):
+    text = (ROOT / "lib" / "definitions" / "offline.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "absurd.yaml"
+    path.write_text(text + "\n" + extra + "\n", encoding="utf-8")
+    with pytest.raises(DefinitionError, match=r"absurd\.yaml"):
+        load_definition(path)
+
+
 def test_empty_sections_take_their_defaults(tmp_path):
     data = _demo_data()
     data.update(evaluation=None, submissions=None, hub=None, categories=None)

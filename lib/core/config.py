@@ -16,9 +16,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from lib.core.bounded import YamlRefused, brief, load_yaml
 from lib.core.records import default_higher_is_better
 from lib.core.schema import (
     EVALUATION_MODES,
@@ -203,8 +203,10 @@ def load_definition(name_or_path: str | os.PathLike[str] | None = None) -> Defin
     """Read and validate a definition file (see docs/definition.md for every field)."""
     path = resolve_definition_path(name_or_path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        # The bounded loader, as for every YAML a stranger may write: a definition can come from a path
+        # given on the command line, and safe_load raises ValueError on a 5,000-digit integer.
+        data = load_yaml(path.read_bytes())
+    except (OSError, YamlRefused) as exc:
         raise DefinitionError(f"{path}: cannot read the definition file: {exc}") from exc
     if not isinstance(data, dict):
         raise DefinitionError(f"{path}: the definition must be a YAML mapping of fields")
@@ -232,7 +234,7 @@ def format_errors(exc: ValidationError, where: str, limit: int = 8) -> str:
         if error["type"] not in ("unknown_field", "missing", "value_error", "fraction") and not isinstance(
             error.get("input"), (dict, list)
         ):
-            given = f" (got {_short(error.get('input'))})"
+            given = f" (got {brief(error.get('input'))})"
         lines.append(f"{field_path or '(top level)'}: {message}{given}")
     more = exc.error_count() - limit
     if more > 0:
@@ -256,11 +258,6 @@ def _dotted(loc: tuple[Any, ...]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-def _short(value: Any, width: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _from_spec(spec: DefinitionFile, data: dict[str, Any], path: Path) -> Definition:
@@ -305,9 +302,9 @@ def parse_baseline(value: Any, where: str) -> float:
     try:
         number = float(Fraction(str(value).strip())) if isinstance(value, str) else float(value)
     except (TypeError, ValueError, ZeroDivisionError) as exc:
-        raise DefinitionError(f"{where}: baseline {_short(value)} is not a number or fraction") from exc
+        raise DefinitionError(f"{where}: baseline {brief(value)} is not a number or fraction") from exc
     if not 0 <= number < 1:
-        raise DefinitionError(f"{where}: baseline {_short(value)} must be in [0, 1)")
+        raise DefinitionError(f"{where}: baseline {brief(value)} must be in [0, 1)")
     return number
 
 
