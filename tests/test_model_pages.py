@@ -132,3 +132,29 @@ def test_leaderboard_charts_follow_the_url(chart):
     charts = at.get("plotly_chart")
     assert len(charts) == 1
     assert at.query_params["chart"] == chart
+
+
+def test_normalized_interval_stays_within_what_a_normalized_score_can_take():
+    """A score just above the random baseline has a wide interval: its low end is 0, never -2.74."""
+    import numpy as np
+    import pandas as pd
+
+    from lib.core.config import load_definition
+    from lib.views.model import benchmark_table
+
+    benchmarks = load_definition().benchmarks
+    row = {"row_key": "m"}
+    for i, bench in enumerate(benchmarks):
+        near_zero, near_top = 0.56, 99.5
+        row |= {f"{bench.id}_raw": 0.3, f"{bench.id}_raw_se": 0.02,
+                f"{bench.id}_norm": near_zero if i % 2 == 0 else near_top, f"{bench.id}_se": 1.68}  # fmt: skip
+    ranks = pd.DataFrame(
+        {f"{b.id}_{k}": [1] for b in benchmarks for k in ("rank", "stat_rank", "of")}, index=["m"]
+    )
+    table = benchmark_table(pd.Series(row), ranks, benchmarks)
+    bounded = [b.higher_is_better for b in benchmarks]
+    low, high = table["Normalized 95% low"][bounded], table["Normalized 95% high"][bounded]
+    assert (low >= 0).all() and (high <= 100).all()
+    assert (low <= table["Normalized"][bounded]).all() and (table["Normalized"][bounded] <= high).all()
+    assert np.isclose(table["Normalized 95% low"].iloc[0], 0.0)
+    assert np.isclose(table["Normalized 95% high"].iloc[0], 0.56 + 1.959964 * 1.68, atol=1e-4)

@@ -43,6 +43,7 @@ from lib.views.provenance import (
 from lib.views.queue import progress_of
 
 ROW_KEY = "model_row"
+CLIPPED = "Clipped to 0-100, the range a normalized score can take (lower-is-better benchmarks stay raw)"
 
 
 def settings() -> list[Setting]:
@@ -119,8 +120,8 @@ def scores(row: pd.Series, frame: pd.DataFrame, definition: Definition, index: I
             "Raw": st.column_config.NumberColumn(format="%.2f", help="lm-eval's score (% for accuracies)"),
             "Raw ± 95%": st.column_config.NumberColumn(format="± %.2f"),
             "Normalized": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.2f"),
-            "Normalized 95% low": st.column_config.NumberColumn(format="%.2f"),
-            "Normalized 95% high": st.column_config.NumberColumn(format="%.2f"),
+            "Normalized 95% low": st.column_config.NumberColumn(format="%.2f", help=CLIPPED),
+            "Normalized 95% high": st.column_config.NumberColumn(format="%.2f", help=CLIPPED),
             "Rank": st.column_config.NumberColumn(help="Plain rank among full runs on this benchmark"),
             "Stat. rank": st.column_config.NumberColumn(
                 help="1 + the number of rows whose 95% interval lies wholly above this one's"),

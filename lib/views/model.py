@@ -90,8 +90,7 @@ def benchmark_table(row: pd.Series, ranks: pd.DataFrame, benchmarks: Sequence[Be
                 "Raw": raw * scale if pd.notna(raw) else np.nan,
                 "Raw ± 95%": Z95 * raw_se * scale if pd.notna(raw_se) else np.nan,
                 "Normalized": norm,
-                "Normalized 95% low": norm - Z95 * se if pd.notna(se) else np.nan,
-                "Normalized 95% high": norm + Z95 * se if pd.notna(se) else np.nan,
+                **_normalized_interval(norm, se, bench.higher_is_better),
                 "Rank": rank,
                 "Stat. rank": stat,
                 "Of": ranks[f"{bench.id}_of"].iloc[0] if len(ranks) else 0,
@@ -103,6 +102,21 @@ def benchmark_table(row: pd.Series, ranks: pd.DataFrame, benchmarks: Sequence[Be
     for column in ("Rank", "Stat. rank"):
         out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
     return out
+
+
+def _normalized_interval(norm: float, se: float, bounded: bool) -> dict[str, float]:
+    """The 95% interval of a normalized score; clipped to 0-100 where the score is bounded there.
+
+    A normalized score is max(0, raw - baseline) / (1 - baseline) x 100, so it cannot leave 0-100; a
+    symmetric interval around a score near the baseline would otherwise read like "-2.74" (a value the
+    score cannot take). Lower-is-better benchmarks stay raw and unclipped.
+    """
+    if pd.isna(se) or pd.isna(norm):
+        return {"Normalized 95% low": np.nan, "Normalized 95% high": np.nan}
+    low, high = norm - Z95 * se, norm + Z95 * se
+    if bounded:
+        low, high = min(max(low, 0.0), 100.0), min(max(high, 0.0), 100.0)
+    return {"Normalized 95% low": low, "Normalized 95% high": high}
 
 
 def _flag(value: object) -> bool:
