@@ -17,13 +17,15 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from evaluator.jobs import EvaluationConfig
 from evaluator.runner import Runner, SubprocessRunner
-from evaluator.worker import Worker, WorkerSettings
+from evaluator.worker import JobEnd, Worker, WorkerSettings
 from lib.core.config import DefinitionError, load_definition
+from lib.core.records import Status
 from lib.stores import open_store
 
 log = logging.getLogger("evaluator")
@@ -99,14 +101,73 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     install_signal_handlers(worker)
+    if not (args.once or args.burst):
+        worker.run_forever()
+        return 0
+    summary = BurstSummary(worker.results.location, worker.requests.location)
+    worker.on_job_end = summary.add
     if args.once:
         worker.run_once()
-    elif args.burst:
+    else:
         taken = worker.run_burst()
         log.info("burst done: %d request(s) taken", taken)
-    else:
-        worker.run_forever()
-    return 0
+    return summary.finish()
+
+
+class BurstSummary:
+    """The lines ``--once`` and ``--burst`` print: one per request handled (as it ends), then a total.
+
+    A request line: ``FINISHED  model@revision  precision  12.3 s  results: <store>/<file>`` or
+    ``FAILED  model@revision  precision  0.4 s  <reason, first line, shortened>  log: <store>/<file>``.
+    ``finish`` prints the total and returns the exit status: 1 when any request ended FAILED or could not
+    be settled by this worker, else 0. Model ids and reasons come from request files (strangers' text):
+    control characters are escaped so they cannot rewrite the terminal.
+    """
+
+    REASON_CHARS = 160
+
+    def __init__(self, results_location: str, requests_location: str) -> None:
+        self.results_location = results_location.rstrip("/")
+        self.requests_location = requests_location.rstrip("/")
+        self.started = time.monotonic()
+        self.counts = {"finished": 0, "failed": 0, "other": 0}
+
+    def add(self, end: JobEnd) -> None:
+        status = end.status.value if end.status is not None else "NOT SETTLED"
+        identity = _printable(end.model, 200) + (f"@{_printable(end.revision, 64)}" if end.revision else "")
+        parts = [f"{status:<9}", identity]
+        if end.precision:
+            parts.append(_printable(end.precision, 32))
+        parts.append(f"{end.elapsed_s:.1f} s")
+        if end.status == Status.FINISHED:
+            self.counts["finished"] += 1
+            if end.results_file:
+                parts.append(f"results: {self.results_location}/{_printable(end.results_file, 400)}")
+        else:
+            self.counts["failed" if end.status in (Status.FAILED, None) else "other"] += 1
+            if end.status is None:
+                reason = "not settled by this worker: its lease was lost or the store refused the write"
+            else:
+                reason = next(iter(end.reason.strip().splitlines()), "")
+            if reason:
+                parts.append(_printable(reason, self.REASON_CHARS))
+            if end.log_file:
+                parts.append(f"log: {self.requests_location}/{_printable(end.log_file, 400)}")
+        print("  ".join(parts), flush=True)
+
+    def finish(self) -> int:
+        total = time.monotonic() - self.started
+        line = f"{self.counts['finished']} finished, {self.counts['failed']} failed"
+        if self.counts["other"]:
+            line += f", {self.counts['other']} put back"
+        print(f"total: {line} in {total:.1f} s", flush=True)
+        return 1 if self.counts["failed"] else 0
+
+
+def _printable(text: str, limit: int) -> str:
+    """One line of a stranger's text for a terminal: control characters escaped, at most ``limit`` chars."""
+    short = text[:limit] + ("..." if len(text) > limit else "")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in short)
 
 
 def build_worker(args: argparse.Namespace) -> Worker:

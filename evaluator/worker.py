@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 WORKDIR_PREFIX = "evaljob-"  # job folders: evaljob-<worker pid>-<random>, removed when the job ends
 MALFORMED_KEPT_BYTES = 20_000  # the original text kept in a malformed request rewritten as FAILED
 
-__all__ = ["Worker", "WorkerSettings", "iso_time", "log_path_for", "parse_time"]
+__all__ = ["JobEnd", "Worker", "WorkerSettings", "iso_time", "log_path_for", "parse_time"]
 _REQUEST_FILE_RE = re.compile(
     r"^(?:(?P<org>[^/]+)/)?(?P<name>[^/]+)_eval_request_(?P<private>True|False)_(?P<precision>[^_/]+)_(?P<weight>[^_/]+)(?:_[0-9a-f]+)?\.json$"
 )
@@ -102,6 +103,27 @@ def log_path_for(request_path: str) -> str:
     return "logs/" + request_path.removesuffix(".json") + ".log"
 
 
+@dataclass(frozen=True)
+class JobEnd:
+    """How one request this worker handled ended: for the command line's summary (``--once``/``--burst``).
+
+    ``status`` is the request's status as this worker left it (FINISHED, FAILED, PENDING when a stop put
+    it back), or ``None`` when the worker could not settle it (its lease was lost to another worker, or
+    the requests store refused the write: the log says which). ``results_file`` is a path in the results
+    store; ``log_file`` a path in the requests store.
+    """
+
+    path: str
+    model: str
+    revision: str
+    precision: str
+    status: Status | None
+    reason: str = ""
+    elapsed_s: float = 0.0
+    results_file: str | None = None
+    log_file: str | None = None
+
+
 class Worker:
     """One evaluator process's loop over a requests store."""
 
@@ -125,6 +147,7 @@ class Worker:
         self._stopping = False
         self._warned: set[str] = set()  # malformed files already warned about (once per worker)
         self._swept = False  # job folders of dead workers removed (once, before the first claim)
+        self.on_job_end: Callable[[JobEnd], None] | None = None  # told of each request this worker settles
 
     # ------------------------------------------------------------------ loop modes
     def stop(self) -> None:
@@ -148,7 +171,27 @@ class Worker:
         request = self.claim_next()
         if request is None:
             return None
-        return self.execute(request)
+        started = self.clock.now()
+        ended = self.execute(request)
+        self._report(request, ended, self.clock.now() - started)
+        return ended
+
+    def _report(self, claimed: Request, ended: Request | None, elapsed_s: float) -> None:
+        if self.on_job_end is None:
+            return
+        self.on_job_end(
+            JobEnd(
+                path=claimed.path,
+                model=claimed.model,
+                revision=claimed.revision,
+                precision=claimed.precision,
+                status=ended.status if ended is not None else None,
+                reason=(ended.error or ended.requeue_reason) if ended is not None else "",
+                elapsed_s=elapsed_s,
+                results_file=ended.results_file if ended is not None else None,
+                log_file=ended.log_file if ended is not None else None,
+            )
+        )
 
     def run_burst(self) -> int:
         """Run requests until none is left to claim (or a stop); returns how many were taken."""
@@ -222,10 +265,26 @@ class Worker:
                 outcome = f"cannot be marked FAILED ({type(exc).__name__}: {str(exc)[:200]})"
             if outcome == "failed":
                 failed.append(problem.path)
+                self._report_malformed(problem.path, match, problem.reason)
             elif outcome and problem.path not in self._warned:
                 log.warning("%s: malformed, %s: skipped (%s)", problem.path, outcome, problem.reason[:300])
                 self._warned.add(problem.path)
         return failed
+
+    def _report_malformed(self, path: str, match: re.Match[str], reason: str) -> None:
+        if self.on_job_end is None:
+            return
+        org, name = match.group("org"), match.group("name")
+        self.on_job_end(
+            JobEnd(
+                path=path,
+                model=f"{org}/{name}" if org else name,
+                revision="",
+                precision=match.group("precision"),
+                status=Status.FAILED,
+                reason=f"malformed request file: {reason.removeprefix('request file: ')}",
+            )
+        )
 
     def _fail_malformed_file(self, path: str, match: re.Match[str], reason: str) -> str:
         """'failed' when rewritten FAILED, '' when fixed meanwhile, else why it was left as it is."""
