@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib.ui.data import app_definition
+from lib.ui.tables import show_table
 from lib.views.about import baselines_frame, ranking_explanation
 
 definition = app_definition()
@@ -17,7 +18,7 @@ st.markdown(
     "`normalized = max(0, raw - baseline) / (1 - baseline) x 100`. A benchmark made of subtasks is the mean "
     "of its normalized subtasks; the average is the mean of the normalized benchmarks."
 )
-st.dataframe(baselines_frame(definition), hide_index=True, width="stretch")
+show_table(baselines_frame(definition), hide_index=True, width="stretch")
 st.header("Ranks and intervals")
 st.markdown(ranking_explanation())
 if definition.citation:

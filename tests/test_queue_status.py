@@ -197,3 +197,11 @@ def test_loose_display_fields_of_old_template_files_still_read():
     assert request.params is None and request.likes is None and request.step is None
     assert request.architectures == ("LlamaForCausalLM",) and request.revision == "main"
     assert request.status == Status.PENDING and request.merged is True and request.license == ""
+
+
+@pytest.mark.parametrize("written", [0, 0.0, "0", -1, -7.5])
+def test_a_parameter_count_of_zero_or_below_reads_as_unknown(written):
+    """The template writes 0 when it cannot count a model's parameters: that is no size (#Params blank)."""
+    request = parse_request("org/m.json", {"model": "org/m", "params": written})
+    assert request.params is None
+    assert parse_request("org/m.json", {"model": "org/m", "params": 0.0001}).params == 0.0001

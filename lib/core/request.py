@@ -15,7 +15,8 @@ that old template files fill loosely):
   ``Status``), ``private``/``use_chat_template`` (booleans), the job fields (integers within bounds,
   texts of bounded length, ``progress`` an object of counts, ``status_history`` a list of objects).
 - lenient: ``params``, ``likes``, ``tokens``, ``step`` (a wrong type or an absurd number reads as unknown),
-  ``architectures`` (one string is a list of one), and ``null`` in a text field reads as empty.
+  ``architectures`` (one string is a list of one), and ``null`` in a text field reads as empty;
+  ``params`` of 0 or below reads as unknown too (the template writes 0 when it cannot count them).
 
 ``raw`` keeps the object exactly as read, so a rewrite (``lib.queue.requests``) never drops a key that a
 newer or older writer added. Why pydantic rather than msgspec: pydantic 2 is already installed (msgspec
@@ -95,7 +96,16 @@ Text = Annotated[str, BeforeValidator(_none_to_empty), Field(max_length=MAX_TEXT
 ShortText = Annotated[str, BeforeValidator(_none_to_empty), Field(max_length=512)]
 Stamp = Annotated[str | None, Field(max_length=64)]
 Ident = Annotated[str | None, Field(max_length=512)]
+
+
+def _size_or_unknown(value: Any) -> float | None:
+    """A parameter count in billions: above zero, or None (the template writes 0 when it does not know)."""
+    number = _lenient_float(value)
+    return number if number is not None and number > 0 else None
+
+
 LenientFloat = Annotated[float | None, BeforeValidator(_lenient_float)]
+ModelSize = Annotated[float | None, BeforeValidator(_size_or_unknown)]
 LenientCount = Annotated[int | None, BeforeValidator(_lenient_count)]
 LenientBool = Annotated[bool, BeforeValidator(_lenient_bool)]
 Count = Annotated[int, BeforeValidator(_zero_if_none), Field(ge=0, le=MAX_COUNT, strict=True)]
@@ -159,7 +169,7 @@ class Request(BaseModel):
     # display fields (the template's, filled loosely by old versions)
     submitted_time: ShortText = ""
     model_type: ShortText = ""
-    params: LenientFloat = None
+    params: ModelSize = None  # billions; 0 or below reads as unknown
     license: ShortText = ""
     likes: LenientCount = None
     architectures: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] = ()

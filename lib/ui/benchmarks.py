@@ -29,6 +29,7 @@ from lib.hub.loader import HubResultsLoader, HubResultsSet, MirrorLoader, models
 from lib.index import Index
 from lib.ui.data import REFRESH_TTL_S
 from lib.ui.hub import hub_token
+from lib.ui.tables import show_table
 from lib.ui.text import plain
 
 HUB_URL = "https://huggingface.co"
@@ -84,7 +85,7 @@ def benchmarks_page(definition: Definition, index: Index, data: HubResultsSet) -
     _legend()
     ranked = ranked_frame(data.results, row.benchmark, row.task_id, row.metric, HUB_URL)
     st.caption(f"{len(ranked)} entries from {ranked['Model'].nunique()} models; each setup is its own row.")
-    st.dataframe(ranked, hide_index=True, width="stretch", column_config=_LINKS, key="hub_ranked")
+    show_table(ranked, hide_index=True, width="stretch", column_config=_LINKS, key="hub_ranked")
     _comparison(definition, index, ranked, row.benchmark, row.task_id)
     _problems(data)
 
@@ -127,7 +128,7 @@ def _comparison(
     )
     fmt = {c: st.column_config.NumberColumn(c, format="%.2f") for c in ("Self-reported", "Our evaluation")}
     fmt["Difference"] = st.column_config.NumberColumn("Difference", format="%+.2f")
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=fmt, key="hub_compare")
+    show_table(frame, hide_index=True, width="stretch", column_config=fmt, key="hub_compare")
 
 
 def _problems(data: HubResultsSet) -> None:
@@ -136,4 +137,4 @@ def _problems(data: HubResultsSet) -> None:
     frame = problems_frame(data.problems)
     errors = int((frame["level"] == "error").sum())
     with st.expander(f"⚠️ Ingest report: {errors} entries not loaded, {len(frame) - errors} warning(s)"):
-        st.dataframe(frame, hide_index=True, width="stretch")
+        show_table(frame, hide_index=True, width="stretch")

@@ -18,6 +18,7 @@ from lib.core.config import Definition
 from lib.core.records import default_higher_is_better
 from lib.index import Index
 from lib.ui.state import Setting
+from lib.ui.tables import show_table
 from lib.views.checkpoint_charts import best_vs_final
 
 MAX_SMOOTH = 25
@@ -227,7 +228,7 @@ def at_step_table(table: pd.DataFrame) -> None:
             "Note": table["note"],
         }
     )
-    st.dataframe(shown, hide_index=True, width="stretch", key="value_at_step")
+    show_table(shown, hide_index=True, width="stretch", key="value_at_step")
 
 
 def _text(value: object, pattern: str) -> str:
@@ -256,4 +257,4 @@ def best_table(table: pd.DataFrame) -> None:
         "Training", "n-shot", "Checkpoints", "Best revision", "Best step", "Best value", "Final revision",
         "Final step", "Final value", "Final − best", "Best vs final",
     ]  # fmt: skip
-    st.dataframe(shown[columns], hide_index=True, width="stretch", key="best_table")
+    show_table(shown[columns], hide_index=True, width="stretch", key="best_table")

@@ -23,6 +23,7 @@ from lib.analysis.compare import (
 from lib.core.config import Definition
 from lib.index import Index
 from lib.ui.state import MAX_TEXT_CHARS, show_url_notices
+from lib.ui.tables import show_table
 from lib.ui.text import plain
 from lib.views.charts import benchmark_bars_figure, radar_figure
 from lib.views.model import row_label
@@ -95,7 +96,7 @@ def deltas(rows: pd.DataFrame, definition: Definition, index: Index) -> None:
     st.subheader(f"Differences from {plain(rows.iloc[0]['model'])}")
     paired = paired_errors(index.results, rows, definition.benchmarks)
     table = delta_table(rows, definition.benchmarks, paired)
-    st.dataframe(
+    show_table(
         table, hide_index=True, width="stretch", key="compare_deltas",
         column_config={c: st.column_config.NumberColumn(format="%+.2f") for c in ("Delta", "95% low", "95% high")},
     )  # fmt: skip
@@ -119,4 +120,4 @@ def apples(rows: pd.DataFrame, definition: Definition, index: Index) -> None:
         )
     else:
         st.success("Same n-shot, chat template, lm-eval version, limit and precision.", icon="✅")
-    st.dataframe(check, hide_index=True, width="stretch", key="compare_settings")
+    show_table(check, hide_index=True, width="stretch", key="compare_settings")

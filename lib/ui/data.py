@@ -14,6 +14,7 @@ import streamlit as st
 from lib.core.config import Definition, load_definition
 from lib.index import Index
 from lib.index.db import RefreshStats
+from lib.ui.tables import show_table
 from lib.ui.text import plain
 
 # How old the index may be before a rerun refreshes it (re-reading only changed files). A refresh of
@@ -162,4 +163,4 @@ def data_status(index: Index) -> None:
     label = f"Ingest report: {errors} file(s) not loaded, {warnings} warning(s)"
     with st.expander(("⚠️ " if errors else "ℹ️ ") + label):
         st.caption("Each file that could not be read is listed with the reason; everything else loaded.")
-        st.dataframe(problems, hide_index=True, width="stretch")
+        show_table(problems, hide_index=True, width="stretch")

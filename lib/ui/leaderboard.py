@@ -28,6 +28,7 @@ from lib.core.config import Definition
 from lib.index import Index
 from lib.ui import pages, state
 from lib.ui.state import Setting
+from lib.ui.tables import show_table
 
 HIDE_LABELS = {"flagged": "Flagged", "merged": "Merges", "moe": "MoE", "deleted": "Deleted from the Hub"}
 MAX_PARAMS = 1000.0
@@ -284,7 +285,7 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
             help=f"Half the 95% interval of the {table.rank_label} score ({'raw' if raw else 'normalized'}), "
             "the score the table is ranked on; from lm-eval's standard errors. Blank: no standard error.",
         ),
-        "#Params (B)": st.column_config.NumberColumn(format="%.2f"),
+        "#Params (B)": st.column_config.NumberColumn(format="%.4g", help="Blank: unknown"),
         "Flagged": st.column_config.TextColumn("Flagged", help="Why the model was flagged"),
         "Step": st.column_config.NumberColumn(format="%d"),
     }  # fmt: skip
@@ -304,7 +305,7 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     order = lead + [c for c in order if c not in lead]
     cells = {"Details": model_links(table.frame), "Model": model_cell_links(table.frame),
              "± 95%": interval_text(shown["± 95%"])}  # fmt: skip
-    event = st.dataframe(
+    event = show_table(
         shown.assign(**cells)[order],
         column_config=config,
         hide_index=True,

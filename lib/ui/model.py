@@ -19,6 +19,7 @@ from lib.index import Index
 from lib.ui import state
 from lib.ui.leaderboard import cached_frame
 from lib.ui.state import Setting
+from lib.ui.tables import show_table
 from lib.ui.text import plain
 from lib.views.model import (
     benchmark_ranks,
@@ -99,7 +100,7 @@ def pick(frame: pd.DataFrame, url: list[Setting], arriving: bool) -> pd.Series |
 def overview(row: pd.Series) -> None:
     """Hub metadata, the average and flags with their reasons."""
     meta = hub_metadata(row)
-    st.dataframe(pd.DataFrame([meta]), hide_index=True, width="stretch", key="hub_metadata")
+    show_table(pd.DataFrame([meta]), hide_index=True, width="stretch", key="hub_metadata")
     for note in flags(row):
         st.warning(plain(note), icon="🚩")
 
@@ -114,7 +115,7 @@ def scores(row: pd.Series, frame: pd.DataFrame, definition: Definition, index: I
         half = 1.959963984540054 * row["average_se"] if pd.notna(row.get("average_se")) else float("nan")
         shown = f"{average:.2f}" + (f" ± {half:.2f}" if half == half else "")
         st.metric("Average (normalized, 95% interval)", shown, border=False)
-    st.dataframe(
+    show_table(
         table, hide_index=True, width="stretch", key="benchmark_scores",
         column_config={
             "Raw": st.column_config.NumberColumn(format="%.2f", help="lm-eval's score (% for accuracies)"),
@@ -132,7 +133,7 @@ def scores(row: pd.Series, frame: pd.DataFrame, definition: Definition, index: I
     eval_ids = [str(i) for i in row["eval_ids"]]
     with st.expander("Subtasks"):
         sub = subtask_table(evaluation_scores(index, eval_ids), _dates(index, row), definition.benchmarks)
-        st.dataframe(sub, hide_index=True, width="stretch", key="subtask_scores",
+        show_table(sub, hide_index=True, width="stretch", key="subtask_scores",
                      column_config={c: st.column_config.NumberColumn(format="%.2f")
                                     for c in ("Raw", "± 95%", "Normalized", "Norm. ± 95%")})  # fmt: skip
 
@@ -158,13 +159,13 @@ def provenance(row: pd.Series, index: Index, definition: Definition) -> None:
         f"Every evaluation of this model ({len(evaluations)}); the chosen evaluation's files come first."
     )
     ordered = pd.concat([mine, evaluations[~evaluations["eval_id"].isin(mine["eval_id"])]])
-    st.dataframe(provenance_frame(ordered), hide_index=True, width="stretch", key="provenance")
+    show_table(provenance_frame(ordered), hide_index=True, width="stretch", key="provenance")
     with st.expander("Everything the results file records"):
         newest = str(row["eval_id"])
         details = read_file_provenance(index.results, newest)
         st.code(newest, language=None)
         frame = pd.DataFrame({"Key": list(details), "Value": list(details.values())})
-        st.dataframe(frame, hide_index=True, width="stretch", key="file_provenance")
+        show_table(frame, hide_index=True, width="stretch", key="file_provenance")
 
 
 def history(index: Index, model: str) -> bool:
@@ -175,7 +176,7 @@ def history(index: Index, model: str) -> bool:
     if frame.empty:
         st.caption("No request file names this model (its results were added directly).")
         return False
-    st.dataframe(frame, hide_index=True, width="stretch", key="status_history")
+    show_table(frame, hide_index=True, width="stretch", key="status_history")
     running = [r for r in index.requests_list if r.model == model and r.status == Status.RUNNING]
     for request in running:
         progress = progress_of(request)
@@ -217,7 +218,7 @@ def samples_browser(index: Index, row: pd.Series) -> None:
     shown = filter_samples(frame, tasks or None, metric, correctness or "all", text)
     total = len(filter_samples(frame, tasks or None, metric))
     st.caption(f"{len(shown):,} of {total:,} samples")
-    st.dataframe(
+    show_table(
         shown.drop(columns=["metric"]).head(2000), hide_index=True, width="stretch", key="samples_table",
         column_config={"correct": st.column_config.CheckboxColumn("correct")},
     )  # fmt: skip

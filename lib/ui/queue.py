@@ -16,6 +16,7 @@ from lib.queue.admin import AdminError, approve, cancel, requeue, set_flag
 from lib.queue.requests import RequestConflict
 from lib.ui.identity import Identity
 from lib.ui.state import Setting
+from lib.ui.tables import show_table
 from lib.ui.text import plain, plain_block
 from lib.views.queue import (
     GROUPS,
@@ -70,7 +71,7 @@ def groups(requests: list[Request]) -> None:
             shown = [*shown, "Slurm job"]
         if "Attempts" in shown:  # 0 attempts: it failed before any evaluation started (not "Attempts 0")
             frame["Attempts"] = [str(n) if n else "none" for n in frame["Attempts"]]
-        st.dataframe(
+        show_table(
             frame[shown], hide_index=True, width="stretch",
             column_config={"Attempts": st.column_config.TextColumn(
                 "Attempts", help="Evaluation runs started; none: refused or failed before a run started")},
@@ -95,7 +96,7 @@ def malformed(problems: list[IngestProblem]) -> None:
         "These files are not valid requests. An evaluator marks each one FAILED with the reason (keeping its "
         "text) when it next looks at the queue; an admin can then fix the file or remove it."
     )
-    st.dataframe(malformed_frame(problems), hide_index=True, width="stretch")
+    show_table(malformed_frame(problems), hide_index=True, width="stretch")
 
 
 def _progress(items: list[Request]) -> None:
