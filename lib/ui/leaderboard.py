@@ -71,6 +71,10 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         help=describe_syntax(),
         label_visibility="collapsed",
     )
+    categories = {c.id: c.label for c in definition.categories}
+    if categories:  # on the first screen, like the Open LLM Leaderboard's type chips
+        st.pills("Model types", list(categories), format_func=lambda k: str(categories.get(k, k)), selection_mode="multi",
+                 key=by_key["cat"].widget_key, label_visibility="collapsed")  # fmt: skip
     top = st.columns([1.2, 1.2, 2.6])
     top[0].segmented_control(
         "Scores",
@@ -90,9 +94,6 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
     )
     with st.expander("Filters", expanded=False):
         cols = st.columns(3)
-        categories = {c.id: c.label for c in definition.categories}
-        cols[0].pills("Model types", list(categories), format_func=lambda k: str(categories.get(k, k)), selection_mode="multi",
-                      key=by_key["cat"].widget_key)  # fmt: skip
         cols[0].pills("Sizes", list(SIZE_BUCKETS), selection_mode="multi", key=by_key["size"].widget_key,
                       help=SIZE_BUCKET_HELP)  # fmt: skip
         cols[1].multiselect("Precision", list(definition.precisions), key=by_key["prec"].widget_key)
@@ -303,6 +304,8 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     score = "Average" if ranked == "average" else next(b.name for b in table.benchmarks if b.id == ranked)
     lead = [c for c in ("Rank", "Model", score, "± 95%") if c in order]
     order = lead + [c for c in order if c not in lead]
+    for name, width in zip(("Rank", "Model", score), NARROW_WIDTHS, strict=True):
+        config[name]["width"] = width  # a 400 px screen shows all three (see NARROW_WIDTHS)
     cells = {"Details": model_links(table.frame), "Model": model_cell_links(table.frame),
              "± 95%": interval_text(shown["± 95%"])}  # fmt: skip
     event = show_table(
@@ -317,6 +320,13 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     )
     _selection_actions(table.frame, list(event.selection.rows) if event is not None else [])
     return shown
+
+
+# Widths in pixels of the rank, the model and the ranked score: with the row-selection column (36 px) they
+# fit the 368 px a 400 px wide screen gives the grid, so a phone shows what the table is ranked on
+# without scrolling. The grid has no media queries: longer model names are cut on every screen (the
+# column can be widened by dragging its edge; the full name is in the downloads and the model page).
+NARROW_WIDTHS = (56, 180, 90)
 
 
 def interval_text(half: pd.Series) -> pd.Series:
