@@ -48,7 +48,7 @@ def _raw_toggle(page):
 
 
 def _nav(page, title: str) -> None:
-    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
+    page.locator("[data-testid='stSidebar'] .st-key-app_menu").get_by_role("link", name=title).click()
 
 
 def test_columns_popover_keeps_its_selection_after_another_control(app_server, browser_page):

@@ -3,10 +3,15 @@
 The project keeps its page scripts in ``pages/`` beside ``streamlit_app.py``. Streamlit treats such a
 folder as its legacy multipage layout until some run calls ``st.navigation`` (the documented switch
 to explicit pages). On a fresh server whose first visitor opens a deep link (``/checkpoints?...``),
-that first run executes the page script on its own: no page config, no sidebar form, the legacy menu.
-``run_app`` marks the runs it starts; a page script that finds no mark calls ``st.navigation`` itself
-(public API only, which leaves the legacy mode for the whole process) and reruns, and the rerun goes
-through ``streamlit_app.py``, which picks the page from the URL.
+that first run executes the page script on its own: no page config, no sidebar form, and Streamlit's
+menu of file names. ``run_app`` marks the runs it starts; a page script that finds no mark calls
+``st.navigation`` itself (public API only, which leaves the legacy mode for the whole process) and
+reruns, and the rerun goes through ``streamlit_app.py``, which picks the page from the URL.
+
+So that the legacy menu is never drawn, not even for that one run, ``.streamlit/config.toml`` sets
+``client.showSidebarNavigation = false``. That option hides every sidebar menu ``st.navigation`` would
+draw too, so ``run_app`` draws the app's menu itself: one ``st.page_link`` per registered page, at the
+top of the sidebar (``menu``).
 """
 
 from __future__ import annotations
@@ -66,6 +71,18 @@ def page(url_path: str) -> st.Page:
     raise KeyError(f"no page at {url_path!r}; registered: {', '.join(p.url_path for p in PAGES)}")
 
 
+MENU_KEY = "app_menu"
+
+
+def menu() -> None:
+    """The app's page menu at the top of the sidebar, in registry order (the current page is marked
+    by ``st.page_link`` itself)."""
+    with st.sidebar.container(key=MENU_KEY):
+        for spec in PAGES:
+            st.page_link(_page(spec), label=spec.title, icon=spec.icon)
+        st.divider()
+
+
 # Each session's script runs on its own thread: the mark is per thread, so sessions never see each other's.
 _entry = threading.local()
 
@@ -75,8 +92,9 @@ def run_app(page_config: Callable[[], None], sidebar: Callable[[], None]) -> Non
     _entry.active = True
     try:
         page_config()
-        page = st.navigation(navigation_pages())
+        page = st.navigation(navigation_pages(), position="hidden")  # the menu is ``menu``
         page_changed(next((p.url_path for p in PAGES if p.title == page.title), page.title))
+        menu()
         sidebar()
         page.run()
     finally:
