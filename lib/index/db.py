@@ -28,7 +28,13 @@ from lib.index import table_sources as tables_io
 from lib.index.cache import IndexCache
 from lib.ingest import MAX_FILE_BYTES
 from lib.ingest.columns import EVALUATIONS, REQUESTS, SCORES, arrow_schema, create_table
-from lib.ingest.parallel import PARALLEL_MIN_FILES, parse_in_workers, worker_count
+from lib.ingest.parallel import (
+    PARALLEL_MIN_FILES,
+    parse_in_workers,
+    start_workers,
+    stop_workers,
+    worker_count,
+)
 from lib.ingest.tables import EVAL_COLUMNS, EVAL_TYPES, ParsedBatch, parse_batch, reason, to_tables
 from lib.queue.requests import RequestInvalid, decode_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
@@ -178,6 +184,15 @@ class Index:
             return None
 
     def _refresh_results(self, stats: RefreshStats, progress: Progress | None) -> None:
+        early = []  # a cold load of a big local store: workers start while the store is listed
+        if self.parallel and not self._versions and isinstance(self.results, LocalFileStore):
+            early = start_workers(self.results.location, worker_count())
+        try:
+            self._refresh_results_with(stats, progress, early)
+        finally:
+            stop_workers(early)
+
+    def _refresh_results_with(self, stats: RefreshStats, progress: Progress | None, early: list[Any]) -> None:
         files = self._list(self.results, "results")
         if files is None:
             return
@@ -207,7 +222,7 @@ class Index:
                 level = "skipped" if path in skipped else "error"
                 problems[path] = [IngestProblem(path, unreadable[path], level)]
         tables: list[tuple[pa.Table, pa.Table]] = []
-        for batch in self._parse([p for p in changed if p not in unreadable], progress):
+        for batch in self._parse([p for p in changed if p not in unreadable], progress, early):
             for path in batch.read:
                 read[path] = current[path]
             for path, level, why in batch.problems:
@@ -271,7 +286,7 @@ class Index:
             stats.parsed += len(ids)
         return changed
 
-    def _parse(self, paths: list[str], progress: Progress | None) -> Iterator[ParsedBatch]:
+    def _parse(self, paths: list[str], progress: Progress | None, early: list[Any]) -> Iterator[ParsedBatch]:
         """The changed files, parsed in batches (so the progress bar moves).
 
         Many files of a local store (a cold load) are parsed in worker processes; a few in this one.
@@ -287,7 +302,9 @@ class Index:
         if workers > 1 and total >= PARALLEL_MIN_FILES and isinstance(self.results, LocalFileStore):
             seen: set[str] = set()
             try:
-                for batch in parse_in_workers(self.results.location, paths, workers, patterns, report):
+                for batch in parse_in_workers(
+                    self.results.location, paths, workers, patterns, report, started=early
+                ):
                     seen.update(batch.read, batch.vanished)
                     yield batch
                 return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -37,7 +36,8 @@ _PRECISIONS = {
 _WINDOWS_PATH_RE = re.compile(r"^[A-Za-z]:[\\/]")
 _STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2})[-:](\d{2})[-:](\d{2})(\.\d+)?")
 # Keys inside a task's results that are not metrics.
-_NOT_METRICS = {"alias", "name", "samples", "sample_len", "sample_count", " "}
+_NOT_METRICS = frozenset({"alias", "name", "samples", "sample_len", "sample_count", " "})
+_new_score = tuple.__new__
 
 
 def parse_model_args(value: Any) -> dict[str, str]:
@@ -127,36 +127,46 @@ def task_scores(
         warnings.append(f"{task}: higher_is_better is {brief(directions)}, not an object; ignored")
         directions = None
     scores: list[Score] = []
+    get = metrics.get
     for key, raw_value in metrics.items():
-        key = str(key)
-        name, _, filt = key.partition(",")
+        name, _, filt = key.partition(",") if type(key) is str else str(key).partition(",")
         if name in _NOT_METRICS or name.endswith("_stderr") or not name:
             continue
         filt = (filt or "none") if with_filters else "none"
-        # the common case first: a finite float, checked without as_float's general path
-        value = raw_value if type(raw_value) is float and math.isfinite(raw_value) else as_float(raw_value)
+        # the common case first: a finite float (x - x is 0.0 only for finite x), else as_float's checks
+        value = (
+            raw_value if type(raw_value) is float and raw_value - raw_value == 0.0 else as_float(raw_value)
+        )
         if value is None:
             if not isinstance(raw_value, (dict, list)):
                 warnings.append(f"{task}: metric {name} is {brief(raw_value)}, not a number; skipped")
             continue
-        raw_stderr = metrics.get(f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr")
+        raw_stderr = get(f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr")
         if raw_stderr is None and with_filters and filt == "none":
-            raw_stderr = metrics.get(f"{name}_stderr")  # a 0.3-style key in a file read as 0.4
+            raw_stderr = get(f"{name}_stderr")  # a 0.3-style key in a file read as 0.4
         stderr = (
-            raw_stderr if type(raw_stderr) is float and math.isfinite(raw_stderr) else as_float(raw_stderr)
+            raw_stderr
+            if type(raw_stderr) is float and raw_stderr - raw_stderr == 0.0
+            else as_float(raw_stderr)
         )
+        if stderr is not None and stderr < 0:
+            stderr = None
         hib = directions.get(name) if directions else None
+        # tuple.__new__ is the named tuple's own constructor without its Python-level __new__
         scores.append(
-            Score(
-                task,
-                name,
-                filt,
-                value,
-                stderr if stderr is not None and stderr >= 0 else None,
-                n_shot,
-                hib if type(hib) is bool else default_higher_is_better(name),
-                n_samples,
-                version,
+            _new_score(
+                Score,
+                (
+                    task,
+                    name,
+                    filt,
+                    value,
+                    stderr,
+                    n_shot,
+                    hib if type(hib) is bool else default_higher_is_better(name),
+                    n_samples,
+                    version,
+                ),
             )
         )
     return scores

@@ -13,7 +13,9 @@ that a worker that dies is known to have died on that file.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import json
 import logging
 import os
@@ -24,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from lib.ingest.tables import ParsedBatch, parse_batch, reason, to_tables
 
@@ -31,7 +34,6 @@ from lib.ingest.tables import ParsedBatch, parse_batch, reason, to_tables
 PARALLEL_MIN_FILES = 2000
 _ROOT = Path(__file__).resolve().parents[2]
 _AT = b"at "  # a worker's stderr line: the index of the file it starts reading
-_EMPTY = to_tables([])
 log = logging.getLogger(__name__)
 
 
@@ -48,28 +50,60 @@ def worker_count() -> int:
     return max(1, min(cores, 8))
 
 
+def start_workers(root: str, workers: int) -> list[_Worker]:
+    """Workers started before the store is listed, so that their start-up (an interpreter and its
+    imports) overlaps the listing; none unless the store's top folder already holds many entries (a
+    cheap guess that the listing will find ``PARALLEL_MIN_FILES`` files). Stop unused ones with
+    ``stop_workers``."""
+    if workers < 2:
+        return []
+    enough = PARALLEL_MIN_FILES // 20
+    started: list[_Worker] = []
+    try:
+        with os.scandir(root) as entries:
+            if sum(1 for _, _ in zip(range(enough), entries, strict=False)) < enough:
+                return []
+        for _ in range(workers):
+            started.append(_Worker())
+    except OSError:  # an unreadable store, or no process could be started: the listing says why
+        stop_workers(started)
+    return started
+
+
+def stop_workers(workers: list[_Worker]) -> None:
+    """Stop workers that were started and never given a job."""
+    while workers:
+        workers.pop().stop()
+
+
 def parse_in_workers(
     root: str,
     paths: list[str],
     workers: int,
     patterns: tuple[str, ...] = (),
     progress: Callable[[int], None] | None = None,
+    started: list[_Worker] | None = None,
 ) -> Iterator[ParsedBatch]:
     """Parsed batches covering every path: one per worker, more when a worker died.
 
     ``progress`` is called in the caller's thread (a Streamlit progress bar needs that) with the number
     of files the workers have read so far; each worker reports on its standard error as it goes. A
     worker that dies (killed, out of memory, crashed in C code) costs one error row naming the file it
-    was reading; the other files of its share are parsed again by a fresh worker.
+    was reading; the other files of its share are parsed again by a fresh worker. ``started``: workers
+    from ``start_workers`` to use first (taken from the list; the caller stops what is left).
     """
     size = -(-len(paths) // workers)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    jobs = [_Worker(root, chunk, patterns) for chunk in chunks]
+    pool = started if started is not None else []
+    jobs = [(pool.pop() if pool else _Worker()).assign(root, chunk, patterns) for chunk in chunks]
     try:
-        while not all(job.finished() for job in jobs):
+        while True:
+            running = [job for job in jobs if not job.finished()]
+            if not running:
+                break
             if progress is not None:
                 progress(sum(job.done for job in jobs))
-            time.sleep(0.1)
+            running[0].settle(0.1)  # returns as soon as that worker is done: no fixed sleep at the end
         for job in jobs:
             yield from _outcome(job, root, patterns)
     finally:
@@ -92,22 +126,23 @@ def _outcome(job: _Worker, root: str, patterns: tuple[str, ...]) -> Iterator[Par
             culprit = job.paths[at]
             log.warning("%s while reading %s", exc, culprit)
             yield ParsedBatch(
-                *_EMPTY, [(culprit, "error", reason(f"{exc} while reading this file"))], [culprit]
+                *to_tables([]), [(culprit, "error", reason(f"{exc} while reading this file"))], [culprit]
             )
             rest = job.paths[:at] + job.paths[at + 1 :]
             if not rest:
                 return
-            job = _Worker(root, rest, patterns)
+            job = _Worker().assign(root, rest, patterns)
             job.wait()
 
 
 class _Worker:
     """One ``python -m lib.ingest.parallel`` process, fed its paths and read by two threads."""
 
-    def __init__(self, root: str, paths: list[str], patterns: tuple[str, ...]) -> None:
+    def __init__(self) -> None:
+        """Start the process; it imports its modules, then waits for a job (``assign``) on stdin."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))
-        self.paths = paths
+        self.paths: list[str] = []
         self.done = 0
         self.at: int | None = None  # the index of the file the worker is reading (or last read)
         self._out = b""
@@ -119,6 +154,11 @@ class _Worker:
             stderr=subprocess.PIPE,
             env=env,
         )
+        self._threads: list[threading.Thread] = []
+
+    def assign(self, root: str, paths: list[str], patterns: tuple[str, ...]) -> _Worker:
+        """Give the worker its files (once) and start reading its answer."""
+        self.paths = paths
         job = json.dumps({"root": root, "paths": paths, "patterns": list(patterns)}).encode("utf-8")
         self._threads = [
             threading.Thread(target=self._feed, args=(job,), daemon=True),
@@ -127,6 +167,7 @@ class _Worker:
         ]
         for thread in self._threads:
             thread.start()
+        return self
 
     @property
     def pid(self) -> int:
@@ -159,6 +200,14 @@ class _Worker:
 
     def finished(self) -> bool:
         return self._process.poll() is not None and not any(t.is_alive() for t in self._threads)
+
+    def settle(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the process to exit and its output to be read."""
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout)
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def wait(self) -> None:
         self._process.wait()
@@ -210,7 +259,21 @@ def _read_below(root: str) -> Callable[[str], bytes]:
     return read
 
 
+class _NoPandas:
+    """An import hook of the worker: ``import pandas`` raises ImportError (pyarrow copes)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not imported in an ingest worker")
+
+
 def main() -> None:
+    # A worker only parses: pyarrow's first ``pa.array`` would import pandas to check its argument
+    # (0.3 s of a worker's start), so pandas cannot be imported here; pyarrow then runs without it.
+    sys.meta_path.insert(0, _NoPandas())
+    # Parsed JSON holds no reference cycles, and the worker exits after one batch: the cyclic garbage
+    # collector would only walk the growing rows again and again (about 13% of a worker's time).
+    gc.disable()
     job = json.loads(sys.stdin.buffer.read())
 
     def before(i: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lib.core.records import Evaluation
+from lib.core.records import Evaluation, Score
 from lib.core.revisions import parse_checkpoint
 from lib.ingest import IngestError, parse_result_bytes
 from lib.ingest.columns import EVALUATIONS, SCORES, arrow_schema, ingest_columns
@@ -34,6 +34,17 @@ _INT32 = 2**31 - 1
 _INT64 = 2**63 - 1
 _MAX_DATE = 2.0**33  # UNIX seconds, year 2242: pandas' nanosecond timestamps end in 2262
 _MAX_REASON = 500  # characters of one ingest-report reason
+
+
+@dataclass
+class _FileRows:
+    """The rows of one file (or of several (path, evaluation) pairs): evaluation rows in column order,
+    the scores, and each score's ``eval_id``."""
+
+    path: str
+    evaluations: list[tuple[Any, ...]] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)
+    score_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +77,7 @@ def parse_batch(
     each file before it is read (a worker process names the file it died on with it).
     """
     pattern_tuple = tuple(patterns)
-    per_file: list[tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
+    per_file: list[_FileRows] = []
     problems: list[tuple[str, str, str]] = []
     done: list[str] = []
     vanished: list[str] = []
@@ -86,17 +97,16 @@ def parse_batch(
             continue
         done.append(path)
         try:
-            erows: list[tuple[Any, ...]] = []
-            srows: list[tuple[Any, ...]] = []
+            rows = _FileRows(path)
             warnings: list[str] = []
             for evaluation in parse_result_bytes(path, raw):
-                _rows(path, evaluation, pattern_tuple, erows, srows, warnings)
+                _rows(path, evaluation, pattern_tuple, rows, warnings)
         except Exception as exc:  # noqa: BLE001 - IngestError and anything else: this file only
             problems.append((path, "error", reason(_describe(exc))))
             continue
         finally:
             del raw
-        per_file.append((path, erows, srows))
+        per_file.append(rows)
         problems.extend((path, "warning", reason(w)) for w in warnings)
     evals, scores = _tables_isolated(per_file, problems)
     return ParsedBatch(evals, scores, problems, done, vanished)
@@ -128,19 +138,17 @@ def to_tables(
 
     Values out of the columns' ranges are dropped (see ``_rows``); the warnings are not returned here.
     """
-    erows: list[tuple[Any, ...]] = []
-    srows: list[tuple[Any, ...]] = []
+    rows = _FileRows("")
     for path, ev in evaluations:
-        _rows(path, ev, patterns, erows, srows, [])
-    return _table(EVAL_COLUMNS, erows, EVAL_TYPES), _table(SCORE_COLUMNS, srows, SCORE_TYPES)
+        _rows(path, ev, patterns, rows, [])
+    return _both([rows])
 
 
 def _rows(
     path: str,
     ev: Evaluation,
     patterns: tuple[str, ...],
-    erows: list[tuple[Any, ...]],
-    srows: list[tuple[Any, ...]],
+    rows: _FileRows,
     warnings: list[str],
 ) -> None:
     """Append one evaluation's rows; numbers outside their column's range are dropped with a warning."""
@@ -165,16 +173,19 @@ def _rows(
         tokens=tokens,
     )
     row["n_warnings"] = len(warnings)
-    erows.append(tuple(row[name] for name in EVAL_COLUMNS))
+    rows.evaluations.append(tuple(row[name] for name in EVAL_COLUMNS))
+    srows = rows.scores
+    first = len(srows)
     for score in ev.scores:  # Score is a named tuple in column order
         n_shot, n_samples = score.n_shot, score.n_samples
         if (n_shot is None or 0 <= n_shot <= _INT32) and (n_samples is None or 0 <= n_samples <= _INT64):
-            srows.append((path, *score))
+            srows.append(score)
         elif n_shot is not None and not 0 <= n_shot <= _INT32:
             warnings.append(f"{score.task}: n-shot {brief(n_shot)} is out of range; score skipped")
         else:
             warnings.append(f"{score.task}: n-samples {brief(n_samples)} is out of range; ignored")
-            srows.append((path, *score._replace(n_samples=None)))
+            srows.append(score._replace(n_samples=None))
+    rows.score_ids.extend([path] * (len(srows) - first))
 
 
 def _int_in(value: Any, high: int, name: str, warnings: list[str]) -> int | None:
@@ -194,34 +205,40 @@ def _float_in(value: Any, high: float, name: str, warnings: list[str]) -> float 
 
 
 def _tables_isolated(
-    per_file: list[tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]],
-    problems: list[tuple[str, str, str]],
+    per_file: list[_FileRows], problems: list[tuple[str, str, str]]
 ) -> tuple[pa.Table, pa.Table]:
     """All files' rows as two tables; if that fails, file by file, so one bad file is one error row."""
     try:
-        return _both([e for _, rows, _ in per_file for e in rows], [s for *_, rows in per_file for s in rows])
+        return _both(per_file)
     except Exception:  # noqa: BLE001 - find the file that cannot be stored
         pass
-    good: list[tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
-    for path, erows, srows in per_file:
+    good: list[_FileRows] = []
+    for rows in per_file:
         try:
-            _both(erows, srows)
+            _both([rows])
         except Exception as exc:  # noqa: BLE001
-            problems.append((path, "error", reason(f"a value cannot be stored: {_describe(exc)}")))
+            problems.append((rows.path, "error", reason(f"a value cannot be stored: {_describe(exc)}")))
         else:
-            good.append((path, erows, srows))
-    return _both([e for _, rows, _ in good for e in rows], [s for *_, rows in good for s in rows])
+            good.append(rows)
+    return _both(good)
 
 
-def _both(erows: list[tuple[Any, ...]], srows: list[tuple[Any, ...]]) -> tuple[pa.Table, pa.Table]:
-    return _table(EVAL_COLUMNS, erows, EVAL_TYPES), _table(SCORE_COLUMNS, srows, SCORE_TYPES)
+def _both(per_file: list[_FileRows]) -> tuple[pa.Table, pa.Table]:
+    """The evaluations and scores tables of some files' rows, built column by column.
+
+    Scores stay the ``Score`` named tuples the parsers made (their fields are the score columns after
+    ``eval_id``), transposed once with ``zip``: no per-row tuple is built for the table."""
+    erows = [row for rows in per_file for row in rows.evaluations]
+    scores = [score for rows in per_file for score in rows.scores]
+    ids = [eval_id for rows in per_file for eval_id in rows.score_ids]
+    eval_columns = list(zip(*erows, strict=True)) if erows else [() for _ in EVAL_COLUMNS]
+    score_columns = [ids, *zip(*scores, strict=True)] if scores else [() for _ in SCORE_COLUMNS]
+    return _table(EVAL_COLUMNS, eval_columns, EVAL_TYPES), _table(SCORE_COLUMNS, score_columns, SCORE_TYPES)
 
 
-def _table(columns: list[str], rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
-    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    return pa.table(
-        {
-            name: pa.array(list(col), type=schema.field(name).type)
-            for name, col in zip(columns, values, strict=True)
-        }
+def _table(columns: list[str], values: list[Any], schema: pa.Schema) -> pa.Table:
+    """An Arrow table of ``values``, one sequence per column."""
+    return pa.Table.from_arrays(
+        [pa.array(col, type=schema.field(name).type) for name, col in zip(columns, values, strict=True)],
+        schema=schema,
     )
