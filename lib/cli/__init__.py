@@ -13,17 +13,18 @@ import pkgutil
 import sys
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser with every subcommand found in this package."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand found in this package; with ``command`` naming one of its
+    modules, that module's only (each imports what its command needs: a ``rank`` need not import the
+    queue's or the Hub's modules)."""
     # ``leaderboard`` when started by the console script, ``python -m lib`` otherwise.
     prog = "python -m lib" if sys.argv[0].endswith("__main__.py") else "leaderboard"
     parser = argparse.ArgumentParser(prog=prog, description="Leaderboard command line.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    for name in [command] if command in names else names:
+        module = importlib.import_module(f"{__name__}.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
@@ -44,7 +45,9 @@ def add_store_options(parser: argparse.ArgumentParser, results: bool = True, req
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    command = next((word for word in words if not word.startswith("-")), None)  # -v is the only option
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:

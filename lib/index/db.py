@@ -130,12 +130,15 @@ class Index:
             self.store_errors = []
             self.store_notes = []
             first = self.loaded_at is None
-            if first and self.cache is not None:
-                stats.cached = self.cache.load(self)
-            listed_ns = time.time_ns()
-            self._refresh_results(stats, progress)
+            listed: dict[str, list[FileInfo] | None] = {}
+            if first and self.cache is not None and self.cache.path.is_file():
+                listed_ns = time.time_ns()
+                stats.cached = self._load_cache_while_listing(listed)
+            else:
+                listed_ns = time.time_ns()
+            self._refresh_results(stats, progress, listed)
             tables_changed = self._refresh_tables(stats)
-            self._refresh_requests(stats)
+            self._refresh_requests(stats, listed)
             if tables_changed and not stats.requests_changed:
                 self._replace_requests()  # the tables' metadata rows
             stats.requests_changed = stats.requests_changed or tables_changed
@@ -183,17 +186,49 @@ class Index:
             self.store_errors.append(f"{name} store: {exc}")
             return None
 
-    def _refresh_results(self, stats: RefreshStats, progress: Progress | None) -> None:
+    def _load_cache_while_listing(self, listed: dict[str, list[FileInfo] | None]) -> int:
+        """Copy the persisted index into memory in a thread (DuckDB releases the GIL) while this thread
+        lists both stores into ``listed``; the number of files the snapshot knows."""
+        outcome: list[Any] = []
+        cache = self.cache
+        assert cache is not None  # the caller checked
+
+        def load() -> None:
+            try:
+                outcome.append(cache.load(self))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+                outcome.append(exc)
+
+        loader = threading.Thread(target=load, name="index-cache-load", daemon=True)
+        loader.start()
+        try:
+            listed["results"] = self._list(self.results, "results")
+            listed["requests"] = self._list(self.requests, "requests")
+        finally:
+            loader.join()
+        if outcome and isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return int(outcome[0]) if outcome else 0
+
+    def _refresh_results(
+        self, stats: RefreshStats, progress: Progress | None, listed: dict[str, list[FileInfo] | None]
+    ) -> None:
         early = []  # a cold load of a big local store: workers start while the store is listed
         if self.parallel and not self._versions and isinstance(self.results, LocalFileStore):
             early = start_workers(self.results.location, worker_count())
         try:
-            self._refresh_results_with(stats, progress, early)
+            self._refresh_results_with(stats, progress, early, listed)
         finally:
             stop_workers(early)
 
-    def _refresh_results_with(self, stats: RefreshStats, progress: Progress | None, early: list[Any]) -> None:
-        files = self._list(self.results, "results")
+    def _refresh_results_with(
+        self,
+        stats: RefreshStats,
+        progress: Progress | None,
+        early: list[Any],
+        listed: dict[str, list[FileInfo] | None],
+    ) -> None:
+        files = listed["results"] if "results" in listed else self._list(self.results, "results")
         if files is None:
             return
         stats.listed = len(files)
@@ -316,8 +351,8 @@ class Index:
             yield parse_batch(self.results.read_bytes, paths[start : start + 500], patterns)
             report(min(start + 500, total))
 
-    def _refresh_requests(self, stats: RefreshStats) -> None:
-        files = self._list(self.requests, "requests")
+    def _refresh_requests(self, stats: RefreshStats, listed: dict[str, list[FileInfo] | None]) -> None:
+        files = listed["requests"] if "requests" in listed else self._list(self.requests, "requests")
         if files is None:
             return
         current = {f.path: f.version for f in files}
