@@ -41,7 +41,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +222,9 @@ class Probe:
         self.page = page
         self.runs: list[Run] = []
         self._current: Run | None = None
-        self._seen: dict[str, tuple[int, str | None, int]] = {}  # message hash -> table rows, first model, bytes
+        self._seen: dict[
+            str, tuple[int, str | None, int]
+        ] = {}  # message hash -> table rows, first model, bytes
         page.on("websocket", self._on_socket)
 
     def _on_socket(self, ws: Any) -> None:
@@ -400,11 +402,12 @@ class Sizes:
     warm_repeats: int = 3
     control_repeats: int = 3
     budget_s: float = 110.0  # per store; a measurement stops repeating once its store has spent this
+    only: tuple[str, ...] = ("template", "files", "table")
 
 
 FULL = Sizes()
 QUICK = Sizes(files=60, table=300, template_models=40, tasks=4, cold_repeats=1, warm_repeats=1,
-              control_repeats=1, budget_s=60.0)  # fmt: skip
+              control_repeats=1, budget_s=60.0, only=("template",))  # fmt: skip
 
 
 @dataclass
@@ -449,7 +452,9 @@ def _visit(browser: Any, url: str, result: Result, row: str) -> tuple[Any, Probe
     return page, probe
 
 
-def _cold(browser: Any, store: Store, cache: str, result: Result, row: str, repeats: int, spent: Callable[[], bool]) -> None:
+def _cold(
+    browser: Any, store: Store, cache: str, result: Result, row: str, repeats: int, spent: Callable[[], bool]
+) -> None:
     for i in range(repeats):
         if i and spent():
             break
@@ -472,7 +477,7 @@ def measure_store(store: Store, sizes: Sizes, out: Path | None, log: Callable[[s
     with sync_playwright() as playwright:
         browser = _browser(playwright)
         try:
-            if store.cacheable:  # write the snapshot, then a cold server opens it
+            if store.cacheable and sizes.cold_repeats:  # write the snapshot, then a cold server opens it
                 log(f"browser {store.name}: cold, persisted index")
                 with app_server(store, cache_dir) as url:
                     page, _ = _visit(browser, url, Result(store), ROWS[1])
@@ -498,9 +503,7 @@ def measure_store(store: Store, sizes: Sizes, out: Path | None, log: Callable[[s
                 log(f"browser {store.name}: controls")
                 controls(page, probe, store, sizes, result, spent)
                 page.context.close()
-            if not store.cacheable:
-                pass
-            else:
+            if sizes.cold_repeats:
                 _cold(browser, store, "off", result, ROWS[1], max(1, sizes.cold_repeats - 1), spent)
         finally:
             browser.close()
@@ -508,7 +511,9 @@ def measure_store(store: Store, sizes: Sizes, out: Path | None, log: Callable[[s
     return result
 
 
-def controls(page: Any, probe: Probe, store: Store, sizes: Sizes, result: Result, spent: Callable[[], bool]) -> None:
+def controls(
+    page: Any, probe: Probe, store: Store, sizes: Sizes, result: Result, spent: Callable[[], bool]
+) -> None:
     """Each control's change to the updated table, repeated (each repeat sets it and sets it back)."""
     names = _bench_names(store)
     search = page.get_by_placeholder(re.compile("Search models"))
@@ -530,7 +535,9 @@ def controls(page: Any, probe: Probe, store: Store, sizes: Sizes, result: Result
         return act
 
     def scores(which: str) -> Callable[[], None]:
-        return lambda: page.locator("[data-testid='stButtonGroup'] button", has_text=re.compile(f"^{which}$")).click()
+        return lambda: page.locator(
+            "[data-testid='stButtonGroup'] button", has_text=re.compile(f"^{which}$")
+        ).click()
 
     def rank_by(label: str) -> Callable[[], None]:
         def act() -> None:
@@ -575,6 +582,7 @@ def controls(page: Any, probe: Probe, store: Store, sizes: Sizes, result: Result
         if i and spent():
             break
         for value in ("5", "1"):
+
             def act(value: str = value) -> None:
                 weight.fill(value)
                 weight.press("Enter")
@@ -616,8 +624,12 @@ def rows_of(result: Result) -> list[dict[str, Any]]:
         if name == ROWS[0]:
             note = "fresh streamlit process, snapshot in LEADERBOARD_CACHE; " + note
         elif name == ROWS[1]:
-            note = "fresh streamlit process, LEADERBOARD_CACHE=off" + (
-                "" if store.cacheable else " (a table source is read on every start)") + "; " + note
+            note = (
+                "fresh streamlit process, LEADERBOARD_CACHE=off"
+                + ("" if store.cacheable else " (a table source is read on every start)")
+                + "; "
+                + note
+            )
         out.append({"name": name, "size": store.label, "value": statistics.median(seconds), "unit": "s",
                     "repeats": len(seconds), "target": store.targets.get(name), "note": note})  # fmt: skip
     if result.gap_ok is not None:
@@ -640,14 +652,17 @@ def rows_of(result: Result) -> list[dict[str, Any]]:
 
 def stores(work: Path, sizes: Sizes, log: Callable[[str], None]) -> list[Store]:
     log("browser: stores")
-    return [
-        template_store(work, sizes.template_models),
-        files_store(work, sizes.files, sizes.tasks),
-        table_store(work, sizes.table, sizes.tasks),
-    ]
+    makers = {
+        "template": lambda: template_store(work, sizes.template_models),
+        "files": lambda: files_store(work, sizes.files, sizes.tasks),
+        "table": lambda: table_store(work, sizes.table, sizes.tasks),
+    }
+    return [makers[name]() for name in sizes.only]
 
 
-def measure_all(work: Path, sizes: Sizes, out: Path | None, log: Callable[[str], None]) -> list[dict[str, Any]]:
+def measure_all(
+    work: Path, sizes: Sizes, out: Path | None, log: Callable[[str], None]
+) -> list[dict[str, Any]]:
     """Every store's rows; a store whose run fails gives one row saying why (the others still run)."""
     rows: list[dict[str, Any]] = []
     for store in stores(work, sizes, log):
@@ -664,9 +679,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--work", type=Path, default=None, help="keep the stores here (reused when present)")
-    parser.add_argument("--only", default=None, help="template, files or table")
+    parser.add_argument("--only", default=None, help="stores, comma-separated: template,files,table")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    if args.only:
+        sizes = replace(sizes, only=tuple(args.only.split(",")))
     work = args.work or Path(tempfile.mkdtemp(prefix="leaderboard-browser-"))
     work.mkdir(parents=True, exist_ok=True)
 
@@ -675,12 +692,12 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for store in stores(work, sizes, log):
-        if args.only and store.name != args.only:
-            continue
         rows += rows_of(measure_store(store, sizes, args.out, log))
     for r in rows:
         target = f"< {r['target']:g}" if r["target"] is not None else ""
-        print(f"| {r['name']} | {r['size']} | {r['value']:.2f} {r['unit']} | {r['repeats']} | {target} | {r['note']} |")
+        print(
+            f"| {r['name']} | {r['size']} | {r['value']:.2f} {r['unit']} | {r['repeats']} | {target} | {r['note']} |"
+        )
     return 0
 
 

@@ -739,6 +739,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write results.md and results.json here")
     parser.add_argument("--profile", action="store_true", help="write cProfile top costs to --out")
     parser.add_argument("--keep", action="store_true", help="keep the generated stores (prints where)")
+    parser.add_argument(
+        "--no-browser", action="store_true", help="leave out the real-Chromium rows (bench/browser.py)"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     info = machine()
@@ -749,6 +752,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_all(
             sizes, work, profile_dir, log=lambda text: print(f"… {text}", file=sys.stderr, flush=True)
         )
+        if not args.no_browser:
+            rows += browser_rows(args.quick, work, args.out)
     finally:
         if args.keep:
             print(f"stores kept in {work}", file=sys.stderr)
@@ -768,6 +773,20 @@ def main(argv: list[str] | None = None) -> int:
         }
         (args.out / "results.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return 0
+
+
+def browser_rows(quick: bool, work: Path, out: Path | None) -> list[Row]:
+    """The real-Chromium rows of bench/browser.py, on the stores this run wrote (its rows follow ROWS)."""
+    from bench import browser
+
+    if not Path(browser.CHROMIUM).exists():
+        print(f"… browser rows left out: no Chromium at {browser.CHROMIUM}", file=sys.stderr)
+        return []
+    sizes = browser.QUICK if quick else browser.FULL
+    found = browser.measure_all(
+        work, sizes, out, lambda text: print(f"… {text}", file=sys.stderr, flush=True)
+    )
+    return [Row(**row) for row in found]
 
 
 def _remove_tree(folder: Path) -> None:

@@ -7,7 +7,7 @@ from lib.analysis.ranking import RankingError
 from lib.ui import charts as charts_ui
 from lib.ui import leaderboard as ui
 from lib.ui import state
-from lib.ui.data import app_definition, app_index, data_status
+from lib.ui.data import app_definition, app_index, data_status, progress_done
 from lib.ui.identity import current_identity
 from lib.ui.queue import flag_form
 from lib.ui.text import plain
@@ -24,7 +24,7 @@ state.bind(url, "leaderboard")
 view = ui.controls(definition, url)
 ui.column_picker(columns)
 
-index = app_index(definition)
+index = app_index(definition, hold_progress=True)
 try:
     weights = tuple(sorted(view.weights.items())) if view.weights else None
     base = ui.cached_frame(
@@ -32,6 +32,7 @@ try:
     )
     table = build_table(index, definition, view, base=base)
 except RankingError as exc:
+    progress_done()
     st.error(f"{plain(exc)}. Change the selection above.")
     state.publish(url)  # the URL matches the screen, also after an error
     st.stop()
@@ -45,6 +46,7 @@ st.caption(
     f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
 )
 shown = ui.table(table, view.raw, columns)
+progress_done()  # the loading bar stays until the table is drawn
 charts_ui.section(table, view, chart)
 ui.downloads(shown)
 identity = current_identity(definition)

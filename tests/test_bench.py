@@ -76,7 +76,7 @@ def test_quick_run_reports_every_row(tmp_path: Path):
 
 def test_main_writes_markdown_and_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     monkeypatch.setattr(run, "QUICK", TINY)
-    assert run.main(["--quick", "--out", str(tmp_path / "out")]) == 0
+    assert run.main(["--quick", "--no-browser", "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "| cold ingest |" in printed
     payload = json.loads((tmp_path / "out" / "results.json").read_text())
@@ -102,3 +102,22 @@ def test_template_peer_and_ours_rank_its_store_alike(tmp_path: Path):
     ours = rank_frame(leaderboard_frame(index, definition.benchmarks), rank_key(definition.benchmarks))
     assert ours["model"].tolist() == peer["model"].tolist()
     assert ours["average"].round(2).tolist() == peer["average"].tolist()
+
+
+@pytest.mark.browser
+def test_browser_bench_runs_in_quick_mode(tmp_path: Path):
+    """bench/browser.py drives the real app in Chromium on a template-layout store: every row is there,
+    the table it waited for came over the websocket, and the timeline filmstrip is written."""
+    from bench import browser
+
+    if not Path(browser.CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {browser.CHROMIUM}")
+    rows = browser.measure_all(tmp_path / "work", browser.QUICK, tmp_path / "out", lambda _text: None)
+    names = [r["name"] for r in rows]
+    assert not any(r["note"].startswith("FAILED") for r in rows), rows
+    for name in (*browser.ROWS[2:10],):
+        assert name in names
+    assert all(r["value"] >= 0 for r in rows)
+    first = next(r for r in rows if r["name"] == browser.ROWS[2])
+    assert "table sent: 40 rows" in first["note"]
+    assert list((tmp_path / "out").glob("timeline_template*.png"))

@@ -60,8 +60,15 @@ def _index(definition_path: str, results: str, requests: str) -> Index:
     return Index(_definition(definition_path), results, requests)
 
 
-def app_index(definition: Definition) -> Index:
-    """The shared index, loaded on first use with a progress bar, refreshed after the TTL."""
+PROGRESS_KEY = "_loading_progress"
+
+
+def app_index(definition: Definition, hold_progress: bool = False) -> Index:
+    """The shared index, loaded on first use with a progress bar, refreshed after the TTL.
+
+    With ``hold_progress`` the bar stays after the load, saying what comes next, until the page calls
+    ``progress_done`` once its main content is drawn: no blank page between the bar and the table."""
+    st.session_state.pop(PROGRESS_KEY, None)  # a bar held by an earlier run that stopped is not this run's
     options = _cli_options()
     results = options.results or os.environ.get("LEADERBOARD_RESULTS") or definition.results_store
     requests = options.requests or os.environ.get("LEADERBOARD_REQUESTS") or definition.requests_store
@@ -73,7 +80,11 @@ def app_index(definition: Definition) -> Index:
             bar.progress(min(fraction, 1.0), text=plain(text))
 
         index.refresh(progress=progress)
-        bar.empty()
+        if hold_progress:
+            bar.progress(1.0, text="Ranking and drawing the table…")
+            st.session_state[PROGRESS_KEY] = bar
+        else:
+            bar.empty()
     elif time.time() - index.loaded_at > check_interval(index):
         before = request_states(index)
         stats = index.refresh()
@@ -81,6 +92,13 @@ def app_index(definition: Definition) -> Index:
         if note:  # said once, by the page's data_status
             st.session_state["_refresh_note"] = note
     return index
+
+
+def progress_done() -> None:
+    """Remove the loading bar that ``app_index(..., hold_progress=True)`` left (if any)."""
+    bar = st.session_state.pop(PROGRESS_KEY, None)
+    if bar is not None:
+        bar.empty()
 
 
 LIVE_S = float(os.environ.get("LEADERBOARD_LIVE_S", "3"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from urllib.parse import urlencode
 
@@ -253,9 +254,42 @@ def cached_frame(
     return index.memo(key, lambda: unfiltered_frame(index, index.definition, view))
 
 
+# Rows sent to the browser at first; "Show more" adds as many again. The grid draws only what is sent,
+# and sending every row of a 100,000-row view costs megabytes of Arrow and seconds of drawing.
+PAGE_ROWS = max(1, int(os.environ.get("LEADERBOARD_TABLE_ROWS", "1000")))
+SHOWN_KEY = "leaderboard_rows_shown"
+
+
+def rows_to_send(total: int) -> int:
+    """How many of ``total`` rows the grid gets: PAGE_ROWS, plus PAGE_ROWS per "Show more"."""
+    return min(total, max(PAGE_ROWS, int(st.session_state.get(SHOWN_KEY, PAGE_ROWS))))
+
+
+def show_more(total: int, sent: int, rank_label: str) -> None:
+    """Under a truncated grid: what is shown, what sorts the whole view, and a button for more rows."""
+    if sent >= total:
+        return
+    more = min(PAGE_ROWS, total - sent)
+    st.caption(
+        f"Showing the first {sent:,} of {total:,} rows (ranked by {rank_label}). A column header sorts only "
+        "the rows shown: use Rank by to order the whole view. Search, filters and the downloads cover all "
+        f"{total:,} rows."
+    )
+
+    def add() -> None:
+        st.session_state[SHOWN_KEY] = sent + PAGE_ROWS
+
+    st.button(f"Show {more:,} more", on_click=add, key="show_more_rows")
+
+
 def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.DataFrame:
-    """Draw the table with the chosen columns; returns the full display frame (for downloads)."""
+    """Draw the table with the chosen columns; returns the full display frame (for downloads).
+
+    The grid gets the first ``rows_to_send`` rows only (the view's top by its ranking); the returned
+    frame has every row of the view."""
     shown = display_frame(table, raw)
+    sent = rows_to_send(len(shown))
+    head, head_frame = shown.iloc[:sent], table.frame.iloc[:sent]
     bench_names = [b.name for b in table.benchmarks]
     chosen = list(state.value(column_setting) or DEFAULT_COLUMNS)
     if (shown["Flagged"] != "").any() and "Flagged" not in chosen:
@@ -306,18 +340,19 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
     order = lead + [c for c in order if c not in lead]
     for name, width in zip(("Rank", "Model", score), NARROW_WIDTHS, strict=True):
         config[name]["width"] = width  # a 400 px screen shows all three (see NARROW_WIDTHS)
-    cells = {"Details": model_links(table.frame), "Model": model_cell_links(table.frame),
-             "± 95%": interval_text(shown["± 95%"])}  # fmt: skip
+    cells = {"Details": model_links(head_frame), "Model": model_cell_links(head_frame),
+             "± 95%": interval_text(head["± 95%"])}  # fmt: skip
     event = show_table(
-        shown.assign(**cells)[order],
+        head.assign(**cells)[order],
         column_config=config,
         hide_index=True,
         width="stretch",
-        height=min(38 + 35 * len(shown), 740),
+        height=min(38 + 35 * len(head), 740),
         key="leaderboard_table",
         on_select="rerun",
         selection_mode="multi-row",
     )
+    show_more(len(shown), sent, table.rank_label)
     _selection_actions(table.frame, list(event.selection.rows) if event is not None else [])
     return shown
 
