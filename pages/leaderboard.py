@@ -45,10 +45,10 @@ st.caption(
     f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
     f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
 )
-shown = ui.table(table, view.raw, columns)
+every_row = ui.table(table, view.raw, columns)
 progress_done()  # the loading bar stays until the table is drawn
 charts_ui.section(table, view, chart)
-ui.downloads(shown)
+ui.downloads(every_row)
 identity = current_identity(definition)
 if identity.is_admin:
     with st.expander("Admin: flag or unflag a model"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import numpy as np
@@ -282,19 +284,22 @@ def show_more(total: int, sent: int, rank_label: str) -> None:
     st.button(f"Show {more:,} more", on_click=add, key="show_more_rows")
 
 
-def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.DataFrame:
-    """Draw the table with the chosen columns; returns the full display frame (for downloads).
+def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> Callable[[], pd.DataFrame]:
+    """Draw the table with the chosen columns; returns a function giving the display frame of every
+    row of the view (for the downloads, built only when one is asked for).
 
-    The grid gets the first ``rows_to_send`` rows only (the view's top by its ranking); the returned
-    frame has every row of the view."""
-    shown = display_frame(table, raw)
-    sent = rows_to_send(len(shown))
-    head, head_frame = shown.iloc[:sent], table.frame.iloc[:sent]
+    The grid gets the first ``rows_to_send`` rows only (the view's top by its ranking), and only those
+    rows are shaped for display on a rerun."""
+    total = len(table.frame)
+    sent = rows_to_send(total)
+    head_frame = table.frame.iloc[:sent]
+    head = display_frame(replace(table, frame=head_frame), raw)
     bench_names = [b.name for b in table.benchmarks]
     chosen = list(state.value(column_setting) or DEFAULT_COLUMNS)
-    if (shown["Flagged"] != "").any() and "Flagged" not in chosen:
+    flagged = table.frame["flagged"].fillna("").astype(str) != ""
+    if flagged.any() and "Flagged" not in chosen:
         chosen.append("Flagged")  # flagged rows are on view: say why they were flagged
-    order = [c for c in shown.columns if c in chosen or c in bench_names or c in ALWAYS_SHOWN]
+    order = [c for c in head.columns if c in chosen or c in bench_names or c in ALWAYS_SHOWN]
     ranked = table.rank_by
     interval_header = f"± 95% ({table.rank_label}{', raw' if raw else ''})"
     config = {
@@ -352,9 +357,9 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> pd.Dat
         on_select="rerun",
         selection_mode="multi-row",
     )
-    show_more(len(shown), sent, table.rank_label)
+    show_more(total, sent, table.rank_label)
     _selection_actions(table.frame, list(event.selection.rows) if event is not None else [])
-    return shown
+    return lambda: display_frame(table, raw)
 
 
 # Widths in pixels of the rank, the model and the ranked score: with the row-selection column (36 px) they
@@ -385,11 +390,14 @@ def model_from_link(cell: str) -> str:
 
 def model_cell_links(frame: pd.DataFrame) -> list[str]:
     """The Model cell's link: the Hub page of a Hub model, the model page here of a local one."""
-    pages = model_links(frame, quote_slash=False)
-    return [
-        page if str(model).startswith("local/") else f"{HUB_URL}/{model}"
-        for model, page in zip(frame["model"].astype(str), pages, strict=True)
-    ]
+    models = frame["model"].astype(str)
+    local = models.str.startswith("local/")
+    links = (HUB_URL + "/" + models).tolist()
+    if local.any():
+        pages = model_links(frame[local], quote_slash=False)
+        for position, page in zip(np.flatnonzero(local.to_numpy()), pages, strict=True):
+            links[position] = page
+    return links
 
 
 def model_links(frame: pd.DataFrame, quote_slash: bool = True) -> list[str]:
@@ -441,19 +449,22 @@ def metric_rule(bench) -> str:
     return f"metric {comp.metric} (filter 'none' when the file has it, else the first filter by name)"
 
 
-def downloads(shown: pd.DataFrame) -> None:
-    """CSV and Parquet of the current view, built only when a button is clicked."""
+def downloads(every_row: Callable[[], pd.DataFrame]) -> None:
+    """CSV and Parquet of the current view (every row, not only those the grid got), built only when a
+    button is clicked."""
     left, right, _ = st.columns([1, 1, 4])
-    shown = null_non_finite(shown)  # CSV and Parquet carry nulls, never 'inf'
+
+    def frame() -> pd.DataFrame:
+        return null_non_finite(every_row())  # CSV and Parquet carry nulls, never 'inf'
 
     def as_parquet() -> bytes:
         buffer = io.BytesIO()
-        shown.to_parquet(buffer, index=False)
+        frame().to_parquet(buffer, index=False)
         return buffer.getvalue()
 
     left.download_button(
         "⬇ CSV",
-        lambda: shown.to_csv(index=False).encode("utf-8"),
+        lambda: frame().to_csv(index=False).encode("utf-8"),
         "leaderboard.csv",
         "text/csv",
         key="dl_csv",
