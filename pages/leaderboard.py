@@ -20,38 +20,46 @@ if definition.introduction:
 url = ui.settings(definition)
 columns, chart = url[-1], charts_ui.setting()
 url.append(chart)
-state.bind(url, "leaderboard")
-view = ui.controls(definition, url)
-ui.column_picker(columns)
 
-index = app_index(definition, hold_progress=True)
-try:
-    weights = tuple(sorted(view.weights.items())) if view.weights else None
-    base = ui.cached_frame(
-        index, index.generation, str(definition.path), view.benchmarks, weights, view.include_partial
+
+@st.fragment
+def leaderboard() -> None:
+    """Controls, table, charts and downloads: a control, a row selection or "Show more" reruns this part
+    alone (the title, the sidebar form and the data status are not drawn again)."""
+    state.bind(url, "leaderboard")
+    view = ui.controls(definition, url)
+    ui.column_picker(columns)
+    index = app_index(definition, hold_progress=True)
+    try:
+        weights = tuple(sorted(view.weights.items())) if view.weights else None
+        base = ui.cached_frame(
+            index, index.generation, str(definition.path), view.benchmarks, weights, view.include_partial
+        )
+        table = build_table(index, definition, view, base=base)
+    except RankingError as exc:
+        progress_done()
+        st.error(f"{plain(exc)}. Change the selection above.")
+        state.publish(url)  # the URL matches the screen, also after an error
+        return
+    if table.frame.empty and table.total_rows:
+        ui.empty_state(view, base, url)
+    for notice in table.notices:
+        st.info(plain(notice), icon="ℹ️")
+    st.caption(
+        f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
+        f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
     )
-    table = build_table(index, definition, view, base=base)
-except RankingError as exc:
-    progress_done()
-    st.error(f"{plain(exc)}. Change the selection above.")
-    state.publish(url)  # the URL matches the screen, also after an error
-    st.stop()
+    every_row = ui.table(table, view.raw, columns)
+    progress_done()  # the loading bar stays until the table is drawn
+    charts_ui.section(table, view, chart)
+    ui.downloads(every_row)
+    state.publish(url)
 
-if table.frame.empty and table.total_rows:
-    ui.empty_state(view, base, url)
-for notice in table.notices:
-    st.info(plain(notice), icon="ℹ️")
-st.caption(
-    f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
-    f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
-)
-every_row = ui.table(table, view.raw, columns)
-progress_done()  # the loading bar stays until the table is drawn
-charts_ui.section(table, view, chart)
-ui.downloads(every_row)
+
+leaderboard()
+index = app_index(definition)
 identity = current_identity(definition)
 if identity.is_admin:
     with st.expander("Admin: flag or unflag a model"):
         flag_form(definition, index, index.requests_list, identity)
 data_status(index)
-state.publish(url)
