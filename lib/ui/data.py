@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pandas as pd
 import streamlit as st
 
 from lib.core.config import Definition, load_definition
@@ -74,15 +75,23 @@ def app_index(definition: Definition, hold_progress: bool = False) -> Index:
     requests = options.requests or os.environ.get("LEADERBOARD_REQUESTS") or definition.requests_store
     index = _index(str(definition.path), results, requests)
     if index.loaded_at is None:
-        bar = st.progress(0.0, text="Loading the results store…")
+        slot = st.empty() if hold_progress else None
+        if slot is not None:
+            holder = slot.container()
+            bar = holder.progress(0.0, text="Loading the results store…")
+            # An empty grid under the bar: the browser loads and mounts its grid component while the
+            # store loads, instead of after (a blank page between the bar and the table otherwise).
+            holder.dataframe(pd.DataFrame({"Model": []}), hide_index=True, height=80)
+        else:
+            bar = st.progress(0.0, text="Loading the results store…")
 
         def progress(fraction: float, text: str) -> None:
             bar.progress(min(fraction, 1.0), text=plain(text))
 
         index.refresh(progress=progress)
-        if hold_progress:
+        if slot is not None:
             bar.progress(1.0, text="Ranking and drawing the table…")
-            st.session_state[PROGRESS_KEY] = bar
+            st.session_state[PROGRESS_KEY] = slot
         else:
             bar.empty()
     elif time.time() - index.loaded_at > check_interval(index):
@@ -96,9 +105,9 @@ def app_index(definition: Definition, hold_progress: bool = False) -> Index:
 
 def progress_done() -> None:
     """Remove the loading bar that ``app_index(..., hold_progress=True)`` left (if any)."""
-    bar = st.session_state.pop(PROGRESS_KEY, None)
-    if bar is not None:
-        bar.empty()
+    slot = st.session_state.pop(PROGRESS_KEY, None)
+    if slot is not None:
+        slot.empty()
 
 
 LIVE_S = float(os.environ.get("LEADERBOARD_LIVE_S", "3"))
