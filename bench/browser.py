@@ -335,7 +335,7 @@ def timeline(page: Any, probe: Probe, url: str, out: Path | None, name: str) -> 
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit")
     done_at: float | None = None
-    while time.perf_counter() - t0 < 180:
+    while time.perf_counter() - t0 < 300:
         shot_at = time.perf_counter() - t0
         frames.append((shot_at, page.screenshot(), page.evaluate(STATE_JS)))
         run = probe.finished_since(t0)
@@ -449,7 +449,7 @@ def _visit(browser: Any, url: str, result: Result, row: str) -> tuple[Any, Probe
     probe = Probe(page)
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit")
-    seconds, run = usable(probe, t0)
+    seconds, run = usable(probe, t0, 300.0)  # a cold server may parse a whole store first
     result.add(row, t0, seconds, run)
     return page, probe
 
