@@ -435,26 +435,53 @@ def break_at_gaps(
     return out_x, out_y
 
 
-def value_at_step(frame: pd.DataFrame, step: int) -> pd.DataFrame:
+def value_at_step(frame: pd.DataFrame, step: int, axis: str = "step") -> pd.DataFrame:
     """Per series, the checkpoint at ``step``, or the nearest one (the earlier on a tie) with a note.
 
+    ``axis`` 'tokens' reads ``step`` as a token count and finds the checkpoint nearest to it by its
+    ``tokens`` (series without any token count are left out), so the table follows a tokens x axis.
     Columns: ``training, num_fewshot, chat_template, limit, requested_step, step, revision, tokens,
     value, stderr, exact, note``.
     """
     series = _sorted_series(frame)
     if not len(series.positions):
         return pd.DataFrame(columns=_AT_STEP_COLUMNS)
+    if axis == "tokens":
+        return _value_at_tokens(series, step)
     starts, _ = _group_bounds(series.codes)
     nearest = _first_max(-np.abs(series.steps - step), starts)  # first minimum distance: the earlier step
     found = series.rows(nearest)
     exact = found["step"].to_numpy() == step
+    return _at_table(
+        found, step, exact, [f"no checkpoint at step {step}; nearest is step {int(s)}" for s in found["step"]]
+    )
+
+
+def _value_at_tokens(series: _Series, tokens: int) -> pd.DataFrame:
+    counts = pd.to_numeric(series.frame["tokens"], errors="coerce").to_numpy(dtype=float)[series.positions]
+    distance = np.where(np.isfinite(counts), -np.abs(counts - tokens), -np.inf)
+    starts, _ = _group_bounds(series.codes)
+    nearest = _first_max(distance, starts)
+    nearest = nearest[np.isfinite(distance[nearest])]  # a series with no token count has no answer
+    if not len(nearest):
+        return pd.DataFrame(columns=_AT_STEP_COLUMNS)
+    found = series.rows(nearest)
+    exact = counts[nearest] == tokens
+    notes = [
+        f"no checkpoint at {format_tokens(float(tokens))} tokens; nearest is {format_tokens(float(t))} (step {int(s)})"
+        for t, s in zip(counts[nearest], found["step"], strict=True)
+    ]
+    return _at_table(found, tokens, exact, notes)
+
+
+def _at_table(found: pd.DataFrame, requested: int, exact: np.ndarray, misses: list[str]) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "training": found["training"],
             "num_fewshot": found["n_shot"],
             "chat_template": found["chat_template"],
             "limit": found["limit"],
-            "requested_step": step,
+            "requested_step": requested,
             "step": found["step"].astype("int64"),
             "revision": found["revision"],
             "tokens": found["tokens"],
@@ -463,10 +490,7 @@ def value_at_step(frame: pd.DataFrame, step: int) -> pd.DataFrame:
             "exact": exact,
         }
     )
-    table["note"] = [
-        "" if ok else f"no checkpoint at step {step}; nearest is step {int(s)}"
-        for ok, s in zip(exact, table["step"], strict=True)
-    ]
+    table["note"] = ["" if ok else miss for ok, miss in zip(exact, misses, strict=True)]
     return table.sort_values(["training"], kind="stable").reset_index(drop=True)
 
 
