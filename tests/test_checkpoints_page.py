@@ -157,3 +157,42 @@ def test_best_by_a_benchmark_says_its_rule_and_draws_the_baseline(demo_store):
     assert figure["layout"]["shapes"][0]["y0"] == 0.0  # the random baseline on the normalized scale
     assert any("highest BBH (normalized)" in c.value for c in app.caption)
     assert app.query_params.get("by") in ("bbh", ["bbh"])
+
+
+def test_hostile_comparison_links_are_clamped_or_explained_never_raise(store):
+    """More panels than allowed, unknown scores, fields, bands and trainings in the link."""
+    scores = [
+        "toy_task:ppl",
+        "toy_task:acc",
+        "average",
+        "bench:bbh",
+        "bench:gpqa",
+        "bench:mmlu_pro",
+        "bench:ifeval",
+    ]
+    app = _page(
+        {
+            "task": "toy_task",
+            "metric": "acc",
+            "more": ",".join([*scores, "nope:x", "<b>x</b>"]),
+            "group": "'; DROP TABLE evaluations; --",
+            "band": "quartiles",
+            "hide": "lab/rise,unknown/run",
+        }
+    )
+    assert not app.exception
+    warnings = " ".join(w.value for w in app.warning)
+    assert "not known here" in warnings and "At most 6 panels" in warnings
+    figure = _figure(app)
+    # lab/rise hidden; toy_task acc (chosen twice) and ppl have a panel; the demo benchmarks none here
+    assert {t.get("legendgroup") for t in figure["data"]} - {None} == {"lab/holey"}
+    assert sorted(k for k in figure["layout"] if k.startswith("yaxis")) == ["yaxis", "yaxis2"]
+    assert any("Hidden (still chosen): lab/rise" in c.value for c in app.caption)
+    assert app.query_params.get("group") in (None, [])  # replaced by the default, so not in the link
+
+
+def test_every_training_hidden_says_how_to_bring_one_back(store):
+    app = _page({"task": "toy_task", "metric": "acc", "hide": "lab/rise,lab/holey"})
+    assert not app.exception
+    assert any("Every chosen training is hidden" in i.value for i in app.info)
+    assert not app.get("plotly_chart")

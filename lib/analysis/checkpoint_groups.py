@@ -65,7 +65,7 @@ def group_labels(trainings: pd.DataFrame, by: str) -> dict[str, str]:
 
 
 def _text(value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[arg-type]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return str(value).strip()
 

@@ -11,21 +11,27 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from lib.analysis.checkpoint_groups import BANDS, GROUP_FIELDS, NO_GROUP
 from lib.analysis.checkpoint_scores import AVERAGE, benchmark_frame, score_choice
 from lib.analysis.checkpoints import format_tokens, load_series
 from lib.analysis.ranking import leaderboard_frame
 from lib.core.config import Definition
 from lib.core.records import default_higher_is_better
 from lib.index import Index
+from lib.ui import state
 from lib.ui.state import Setting
 from lib.ui.tables import show_table
+from lib.ui.text import plain
 from lib.views.checkpoint_charts import best_vs_final
+from lib.views.checkpoint_panels import PanelData
 
 MAX_SMOOTH = 25
 MAX_STEP = 10**15  # below 2**53: the browser's number input holds it exactly
 DEFAULT_TRAININGS = 8
 BY_TASK = "task"  # the 'Score' choice that shows one task and metric instead of a benchmark
 DEFAULT_TASK = "lambada_openai"
+MAX_PANELS = 6  # the main score and at most five more, one panel each
+BENCH_PREFIX = "bench:"  # a score key: 'task:metric' ('|' for the filter's comma), 'bench:<id>' or 'average'
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ class CheckpointView:
     at_step: int | None
     log_y: str = "auto"  # 'auto' (log when values span two orders of magnitude), 'on' or 'off'
     y_range: str = "robust"  # 'robust' (outliers outside the axis, said under the chart) or 'full'
+    more: tuple[str, ...] = ()  # score keys of the further panels (see score_key)
+    group: str = NO_GROUP  # a field of lib.analysis.checkpoint_groups.GROUP_FIELDS
+    band: str = "minmax"  # 'minmax' or 'std'
+    hidden: tuple[str, ...] = ()  # chosen trainings the user hid from the chart
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,39 @@ def settings(metrics: pd.DataFrame, trainings: pd.DataFrame, definition: Definit
         Setting("at", "int", -1, minimum=-1, maximum=MAX_STEP),
         Setting("logy", "str", "auto", ("auto", "on", "off")),
         Setting("yr", "str", "robust", ("robust", "full")),
+        Setting("more", "list", [], tuple(score_options(metrics, definition))),
+        Setting("group", "str", NO_GROUP, tuple(GROUP_FIELDS)),
+        Setting("band", "str", "minmax", tuple(BANDS)),
+        Setting("hide", "list", [], tuple(trainings["training"])),
     ]
+
+
+def score_key(by: str, task: str = "", metric: str = "") -> str:
+    """The URL key of a score: 'lambada_openai:acc', 'gsm8k:exact_match|strict-match', 'bench:bbh',
+    'average' (the list separator of the URL is a comma, so a filter's comma becomes '|')."""
+    if by == BY_TASK:
+        return f"{task}:{metric.replace(',', '|')}"
+    return AVERAGE if by == AVERAGE else f"{BENCH_PREFIX}{by}"
+
+
+def parse_score(key: str) -> tuple[str, str, str]:
+    """(by, task, metric) of a score key (the inverse of ``score_key``)."""
+    if key == AVERAGE:
+        return AVERAGE, "", ""
+    if key.startswith(BENCH_PREFIX):
+        return key[len(BENCH_PREFIX) :], "", ""
+    task, _, metric = key.partition(":")
+    return BY_TASK, task, metric.replace("|", ",")
+
+
+def score_options(metrics: pd.DataFrame, definition: Definition) -> dict[str, str]:
+    """Every score a panel can show, key -> label: the average, the benchmarks, each task and metric."""
+    labels = _by_label(definition)
+    options = {score_key(by): str(labels[by]) for by in (AVERAGE, *(b.id for b in definition.benchmarks))}
+    for task in sorted(metrics["task"].unique()):
+        for metric in metric_options(metrics, str(task)):
+            options[score_key(BY_TASK, str(task), metric)] = f"{task} {metric}"
+    return options
 
 
 def metric_options(metrics: pd.DataFrame, task: str) -> list[str]:
@@ -140,12 +182,12 @@ def controls(
     )
     view = d.radio("Values", ("raw", "normalized"), key=by_key["view"].widget_key, horizontal=True)
     at = e.number_input(
-        "Value at step",
+        "Value at tokens" if x == "tokens" else "Value at step",
         min_value=-1,
         max_value=MAX_STEP,
         step=1000,
         key=by_key["at"].widget_key,
-        help="-1: off",
+        help="-1: off. On a tokens axis, a token count.",
     )
     f, g, _ = st.columns([2, 2, 4])
     log_y = f.segmented_control(
@@ -157,11 +199,58 @@ def controls(
         help="robust: points far outside the rest (a step-0 perplexity) are left off the axis, and said "
         "so under the chart; full: every point.",
     ) or "robust"  # fmt: skip
+    scores = score_options(metrics, definition)
+    more_key = by_key["more"].widget_key
+    if len(st.session_state.get(more_key) or []) > MAX_PANELS - 1:  # a link may name more
+        st.session_state[more_key] = list(st.session_state[more_key])[: MAX_PANELS - 1]
+        st.warning(f"At most {MAX_PANELS} panels: the first {MAX_PANELS - 1} further scores are shown.")
+    h, i, j = st.columns([4, 2, 2])
+    more = h.multiselect(
+        "More panels (small multiples)", list(scores), key=by_key["more"].widget_key,
+        format_func=lambda k: scores.get(k, k), max_selections=MAX_PANELS - 1,
+        placeholder="add scores: one panel each, on the same x axis",
+        help="Each chosen score gets its own panel under the first, sharing the x axis: zoom and the "
+        "hover move together, and a click on a training in the legend hides it in every panel.",
+    )  # fmt: skip
+    group = i.selectbox(
+        "Group runs by", tuple(GROUP_FIELDS), key=by_key["group"].widget_key,
+        format_func=lambda k: GROUP_FIELDS.get(k, k),
+        help="Draw each group (e.g. the seeds of one recipe) as its mean with a band instead of one line "
+        "per training. The mean is drawn only where every member has a checkpoint.",
+    ) or NO_GROUP  # fmt: skip
+    band = j.segmented_control(
+        "Band", tuple(BANDS), key=by_key["band"].widget_key, format_func=lambda k: BANDS.get(k, k),
+        disabled=group == NO_GROUP, help="The shaded band around a group's mean: its members' min to max, "
+        "or ± one sample standard deviation.",
+    ) or "minmax"  # fmt: skip
     shown = tuple(chosen) or tuple(names[:DEFAULT_TRAININGS])
+    hidden = visibility(shown, by_key["hide"])
     return CheckpointView(
         by, task, metric, shown, x, log_x, smooth, view == "normalized", None if at < 0 else int(at),
-        log_y, y_range,
+        log_y, y_range, tuple(more), group, band, hidden,
     )  # fmt: skip
+
+
+def visibility(shown: tuple[str, ...], setting: Setting) -> tuple[str, ...]:
+    """A checkbox per chosen training under "Show or hide trainings"; returns the hidden ones.
+
+    The hidden list is the ``hide`` setting (in the URL, kept across page changes); the checkboxes are
+    drawn afresh from it on each arrival on the page (their keys carry ``state.arrivals()``).
+    """
+    before = [t for t in state.value(setting) or [] if t in shown]
+    label = f"Show or hide trainings ({len(before)} hidden)" if before else "Show or hide trainings"
+    with st.expander(label, expanded=bool(before)):
+        st.caption("A hidden training leaves the chart, its legend, the group means and the tables.")
+        columns = st.columns(3)
+        hidden = [
+            name
+            for n, name in enumerate(shown)
+            if not columns[n % 3].checkbox(
+                plain(name), value=name not in before, key=f"visible:{state.arrivals()}:{name}"
+            )
+        ]
+    st.session_state[setting.widget_key] = hidden
+    return tuple(hidden)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -237,7 +326,59 @@ def _text(value: object, pattern: str) -> str:
     return pattern.format(float(value))  # type: ignore[arg-type]
 
 
-def best_table(table: pd.DataFrame) -> None:
+def figure_notes(panels: list[PanelData], sources: list[Curves], view: CheckpointView, x: str) -> None:
+    """Under the chart, in the user's words: the best rule, what each panel left out and why."""
+    rules = sorted({rule for p in panels for rule in p.table["rule"]})
+    st.caption(f"★ Best = {'; '.join(rules)}; a tie goes to the earliest checkpoint.")
+    for note in dict.fromkeys(n for s in sources for n in s.notes):
+        st.caption(plain(note))
+    if view.group != NO_GROUP:
+        st.caption(
+            f"Runs grouped by {GROUP_FIELDS[view.group]}: each line is its group's mean (the legend gives "
+            f"how many runs), the band its members' {BANDS[view.band]}; ★ marks the best mean."
+        )
+    several = len(panels) > 1
+    for panel in panels:
+        where = f"{plain(panel.panel.title)}: " if several else ""
+        if panel.outside:
+            st.caption(
+                f"{where}Y axis: {panel.outside} outlying point(s) left off (the farthest: {panel.extreme:,.4g}); "
+                "choose Y range “full” to see every point."
+            )
+        for note in panel.notes:
+            st.caption(f"{where}{plain(note)}")
+    if x == "tokens":
+        untimed = sorted({t for p in panels for t in p.untimed})
+        if untimed:
+            st.caption(f"Not on the tokens axis (no token count recorded): {plain(', '.join(untimed))}.")
+        estimated = {t: n for p in panels for t, n in p.estimated.items()}
+        if estimated:
+            text = ", ".join(f"{t} ({n})" for t, n in sorted(estimated.items()))
+            st.caption(
+                "Token counts estimated from the training's own tokens per step (its named counts fit one "
+                f"rate; hover says “estimated”): {plain(text)}."
+            )
+        dropped = {t: n for p in panels for t, n in p.dropped.items()}
+        if dropped:
+            text = ", ".join(f"{t} ({n})" for t, n in sorted(dropped.items()))
+            st.caption(
+                f"Checkpoints without a token count and no steady tokens per step, left off: {plain(text)}."
+            )
+    if view.hidden:
+        st.caption(f"Hidden (still chosen): {plain(', '.join(view.hidden))}.")
+
+
+def best_tables(panels: list[PanelData], labels: list[str]) -> None:
+    """The best-versus-final table of each panel (a tab per score when there are several)."""
+    if len(panels) == 1:
+        best_table(panels[0].table)
+        return
+    for n, (tab, panel) in enumerate(zip(st.tabs([plain(label) for label in labels]), panels, strict=True)):
+        with tab:
+            best_table(panel.table, key=f"best_table_{n}")
+
+
+def best_table(table: pd.DataFrame, key: str = "best_table") -> None:
     """The best-versus-final table, one row per training and setting."""
     shown = table.rename(
         columns={
@@ -257,4 +398,4 @@ def best_table(table: pd.DataFrame) -> None:
         "Training", "n-shot", "Checkpoints", "Best revision", "Best step", "Best value", "Final revision",
         "Final step", "Final value", "Final − best", "Best vs final",
     ]  # fmt: skip
-    show_table(shown[columns], hide_index=True, width="stretch", key="best_table")
+    show_table(shown[columns], hide_index=True, width="stretch", key=key)

@@ -1,4 +1,6 @@
-"""Pure plotly builders of the Checkpoints page: one line per training, the best point starred.
+"""Pure plotly pieces of the Checkpoints page: one line per training, the best point starred.
+
+The figure itself (one or several panels) is built by ``lib.views.checkpoint_panels`` from these traces.
 
 Each builder takes frames from ``lib.analysis.checkpoints`` and returns a figure; nothing here reads widgets,
 queries the index or touches Streamlit. Lines break across gaps in a training's checkpoints
@@ -120,63 +122,15 @@ def curve_frame(frame: pd.DataFrame, smooth: int = 0, baseline: float | None = N
     return data
 
 
-def checkpoints_figure(
-    curves: pd.DataFrame,
-    best: pd.DataFrame,
-    x: str = "step",
-    log_x: bool = False,
-    baseline_line: float | None = None,
-    y_title: str = "value",
-    log_y: bool = False,
-    y_range: list[float] | None = None,
-) -> go.Figure:
-    """One line per series over ``x`` ('step' or 'tokens'), broken at gaps, with the best point starred.
-
-    ``curves`` comes from ``curve_frame``; ``best`` from ``best_checkpoints`` over the same frame. A
-    missing stretch of checkpoints is bridged by a faint dotted segment (hover: the missing steps), so
-    a reader sees the hole instead of a silent interpolation. The random baseline, when given, is a
-    dashed horizontal line. ``log_y`` suits perplexities that fall over orders of magnitude.
-    """
-    fig = go.Figure()
-    palette = _palette()
-    for i, (name, points) in enumerate(curves.groupby("series", sort=True)):
-        color = palette[i % len(palette)]
-        for trace in _series_traces(points, best, str(name), color, x):
-            fig.add_trace(trace)
-    if len(best):
-        fig.add_trace(
-            go.Scatter(
-                x=[None], y=[None], mode="markers", name="best checkpoint",
-                marker=dict(color="white", **BEST_MARKER), hoverinfo="skip",
-            )
-        )  # fmt: skip
-    if baseline_line is not None:
-        fig.add_hline(
-            y=baseline_line, line_dash="dash", line_color="grey",
-            annotation_text="random baseline", annotation_position="bottom right",
-        )  # fmt: skip
-    fig.update_layout(
-        xaxis_title="training tokens" if x == "tokens" else "training step",
-        yaxis_title=y_title + (" (log scale)" if log_y else ""),
-        xaxis_type="log" if log_x else "linear",
-        yaxis_type="log" if log_y else "linear",
-        yaxis_range=y_range,
-        hovermode="x unified",  # one box listing every training's value at the hovered step or tokens
-        legend=dict(orientation="h", yanchor="top", y=-0.18),
-        margin=dict(l=10, r=10, t=30, b=10),
-        height=520,
-    )
-    return fig
-
-
 def plot_text(text: object) -> str:
     """Text from a file made inert for plotly, which renders ``<a href>``, ``<b>``, ``<br>`` and entities
     in names and hover texts and expands ``%{...}`` in templates."""
     return html.escape(str(text)).replace("%", "&#37;")
 
 
-def _series_traces(points: pd.DataFrame, best: pd.DataFrame, raw_name: str, color: str, x: str) -> list:
-    """The line, the hoverable points, the dotted gap bridges and the star of one series."""
+def series_traces(points: pd.DataFrame, best: pd.DataFrame, raw_name: str, color: str, x: str) -> list:
+    """The line, the hoverable points, the dotted gap bridges and the star of one series (the line
+    carries the legend entry; every trace is in the series' legend group)."""
     name = plot_text(raw_name)
     xs = points[x].tolist()
     ys = points["shown"].tolist()
@@ -254,6 +208,11 @@ def _key(*values: object) -> tuple[str, ...]:
 def _custom(points: pd.DataFrame) -> np.ndarray:
     """Per point: revision, step, tokens text, the smoothed-value note and the 95% interval text."""
     tokens = [_tokens_text(t) for t in points["tokens"]]
+    if "tokens_estimated" in points.columns:  # from lib.analysis.checkpoint_groups.align_on_tokens
+        tokens = [
+            f"{t} (estimated)" if bool(e) else t
+            for t, e in zip(tokens, points["tokens_estimated"], strict=True)
+        ]
     smoothed = points["shown"].astype(float).to_numpy()
     values = points["value_shown"].astype(float).to_numpy()
     notes = [
@@ -274,7 +233,7 @@ def _tokens_text(tokens: object) -> str:
     return format_tokens(number) or "–"
 
 
-def _palette() -> list[str]:
+def palette() -> list[str]:
     import plotly.colors
 
     return list(plotly.colors.qualitative.Plotly) + list(plotly.colors.qualitative.Dark24)
