@@ -98,6 +98,7 @@ ROWS = (
     "template peer: whole process (walk, json.load, glob requests, pandas)",
     "ours (python -m lib rank, restart) / template peer",
     "ours (python -m lib rank, no persisted index) / template peer",
+    "checkpoint small multiples: 3 panels, grouped, load + builders + JSON",
 )
 
 
@@ -470,7 +471,8 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
     import plotly.io
 
     from lib.analysis.checkpoints import best_checkpoints, checkpoint_table, load_series
-    from lib.views.checkpoint_charts import checkpoints_figure, curve_frame
+    from lib.views.checkpoint_charts import curve_frame
+    from lib.views.checkpoint_panels import build_panel, checkpoints_figure, panels_figure
 
     s = ctx.sizes
     definition = synthetic.write_definition(ctx.work / "checkpoints.yaml", 2)
@@ -502,6 +504,18 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
         )
         return plotly.io.to_json(figure, validate=False)
 
+    three = synthetic.checkpoint_tasks(s.checkpoint_metrics)[:3]
+    groups = {name: f"recipe {i // 4}" for i, name in enumerate(chosen)}  # seeds of one recipe, 4 each
+
+    def panels() -> str:
+        built = [
+            build_panel(load_series(index, t, m, chosen), f"{t} {m}", groups=groups) for t, m, _, _ in three
+        ]
+        return plotly.io.to_json(panels_figure([b.panel for b in built]), validate=False)
+
+    multiples = json.loads(panels())
+    assert len([k for k in multiples["layout"] if k.startswith("yaxis")]) == len(three)
+    panels_t = timed(panels, s.checkpoint_repeats, s.budget_s)
     spec = json.loads(whole())
     lines = [t for t in spec["data"] if t.get("mode") == "lines"]
     assert len(lines) == s.curves, len(lines)
@@ -521,6 +535,10 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
             "server time of the figure: query, best points, curve_frame, checkpoints_figure, plotly JSON"),
         Row("checkpoint figure: builders + JSON only", curves, builders_t.median * 1000, "ms", len(builders_t.seconds), None,
             "lib.views.checkpoint_charts alone, data already loaded"),
+        Row(ROWS[21], f"{len(three)} x {curves}", panels_t.median * 1000, "ms", len(panels_t.seconds), 1000.0,
+            f"server time of the Checkpoints page's small multiples: per panel load_series + build_panel "
+            f"(best points, curve_frame, group mean and band of {len(set(groups.values()))} groups), "
+            "then panels_figure and plotly JSON"),
     ]  # fmt: skip
 
 
