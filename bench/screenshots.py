@@ -54,6 +54,14 @@ SHOTS = (
         height=1100,
         wait_for=".js-plotly-plot .scatterlayer .trace",
     ),  # fmt: skip
+    Shot(
+        "checkpoints-compare.png",
+        "/checkpoints?task=lambada_openai&metric=acc&more=lambada_openai:perplexity,average&group=precision",
+        "Runs grouped by",
+        height=1100,
+        wait_for=".js-plotly-plot .scatterlayer .trace",
+        scroll_to=".js-plotly-plot",
+    ),  # fmt: skip
     Shot("model.png", "/model", "Provenance", height=1000),
     Shot("compare.png", "/compare", "Compare", height=1000),
     Shot("benchmarks.png", "/benchmarks", "Benchmarks", height=1000),
