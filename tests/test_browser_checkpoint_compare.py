@@ -49,7 +49,7 @@ SEEDS = {
 
 def _open(page, url: str, text: str = "Best =", **query: str) -> dict:
     page.goto(f"{url}/checkpoints?{urlencode(query)}")
-    wait_for_app(page, text)
+    wait_for_app(page, text, timeout=90_000)  # the module's first visit loads the store
     page.wait_for_selector(".js-plotly-plot .scatterlayer .trace")
     return page.evaluate(FIGURE_JS)
 
