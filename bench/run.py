@@ -72,6 +72,7 @@ QUICK = Sizes(
 )  # fmt: skip
 
 # Every row the report has, in order (tests/test_bench.py checks them all).
+MULTIPLES_ROW = "checkpoint small multiples: 3 panels, grouped, load + builders + JSON"
 ROWS = (
     "write synthetic store",
     "cold ingest",
@@ -98,7 +99,7 @@ ROWS = (
     "template peer: whole process (walk, json.load, glob requests, pandas)",
     "ours (python -m lib rank, restart) / template peer",
     "ours (python -m lib rank, no persisted index) / template peer",
-    "checkpoint small multiples: 3 panels, grouped, load + builders + JSON",
+    MULTIPLES_ROW,
 )
 
 
@@ -535,7 +536,7 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
             "server time of the figure: query, best points, curve_frame, checkpoints_figure, plotly JSON"),
         Row("checkpoint figure: builders + JSON only", curves, builders_t.median * 1000, "ms", len(builders_t.seconds), None,
             "lib.views.checkpoint_charts alone, data already loaded"),
-        Row(ROWS[21], f"{len(three)} x {curves}", panels_t.median * 1000, "ms", len(panels_t.seconds), 1000.0,
+        Row(MULTIPLES_ROW, f"{len(three)} x {curves}", panels_t.median * 1000, "ms", len(panels_t.seconds), 1000.0,
             f"server time of the Checkpoints page's small multiples: per panel load_series + build_panel "
             f"(best points, curve_frame, group mean and band of {len(set(groups.values()))} groups), "
             "then panels_figure and plotly JSON"),
