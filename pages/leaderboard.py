@@ -60,6 +60,6 @@ leaderboard()
 index = app_index(definition)
 identity = current_identity(definition)
 if identity.is_admin:
-    with st.expander("Admin: flag or unflag a model"):
-        flag_form(definition, index, index.requests_list, identity)
+    with st.expander("Admin: flag or unflag a model"):  # starts on the selected row's model
+        flag_form(definition, index, index.requests_list, identity, ui.selected_model(table.frame))
 data_status(index)

@@ -33,6 +33,6 @@ def live_groups() -> bool:
 
 live(live_groups, ui.any_running(requests))
 ui.malformed(index.request_problems)
-ui.admin_actions(definition, index, requests, current_identity(definition))
+ui.admin_actions(definition, index, requests, current_identity(definition), model)
 data_status(index)
 state.publish([ui.MODEL_FILTER])

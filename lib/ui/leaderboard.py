@@ -412,6 +412,16 @@ def model_links(frame: pd.DataFrame, quote_slash: bool = True) -> list[str]:
     ]
 
 
+def selected_model(frame: pd.DataFrame) -> str | None:
+    """The model of the first row selected in the table (None when no row is selected)."""
+    state_ = st.session_state.get("leaderboard_table")
+    try:
+        rows = [p for p in state_["selection"]["rows"] if 0 <= p < len(frame)] if state_ else []
+    except (KeyError, TypeError):
+        return None
+    return str(frame.iloc[rows[0]]["model"]) if rows else None
+
+
 def _selection_actions(frame: pd.DataFrame, positions: list[int]) -> None:
     """'Open model page' for one selected row, 'Compare selected' for two to four."""
     picked = frame.iloc[[p for p in positions if p < len(frame)]]

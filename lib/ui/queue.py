@@ -122,8 +122,10 @@ def _failures(items: list[Request]) -> None:
                 st.caption("No log was recorded.")
 
 
-def admin_actions(definition: Definition, index: Index, requests: list[Request], identity: Identity) -> None:
-    """Approve, re-queue, cancel and flag, for admins only."""
+def admin_actions(
+    definition: Definition, index: Index, requests: list[Request], identity: Identity, model_filter: str = ""
+) -> None:
+    """Approve, re-queue, cancel and flag, for admins only (the flag form starts on the filtered model)."""
     if not identity.is_admin:
         return
     st.header("Admin")
@@ -145,7 +147,15 @@ def admin_actions(definition: Definition, index: Index, requests: list[Request],
         _request_action(
             "Cancel", running, lambda path: cancel(index.requests, definition, path, identity.name), index
         )
-    flag_form(definition, index, requests, identity)
+    flag_form(definition, index, requests, identity, current=model_in_view(requests, model_filter))
+
+
+def model_in_view(requests: list[Request], model_filter: str) -> str | None:
+    """The model the Queue page shows: the one the filter names exactly, or the only one it leaves."""
+    models = {r.model for r in requests}
+    if model_filter in models:
+        return model_filter
+    return next(iter(models)) if model_filter and len(models) == 1 else None
 
 
 def _label(request: Request) -> str:
@@ -172,11 +182,27 @@ def _request_action(verb: str, items: list[Request], action, index: Index) -> No
         st.rerun()
 
 
-def flag_form(definition: Definition, index: Index, requests: list[Request], identity: Identity) -> None:
-    """An admin's form to flag a model with a reason, or unflag it (used by the Queue and leaderboard pages)."""
+def flag_form(
+    definition: Definition,
+    index: Index,
+    requests: list[Request],
+    identity: Identity,
+    current: str | None = None,
+) -> None:
+    """An admin's form to flag a model with a reason, or unflag it (Queue, leaderboard and Model pages).
+
+    ``current`` is the model the user is looking at (the selected leaderboard row, the Model page's model,
+    the Queue's filter): the form starts on it, and follows it when it changes; a model picked in the form
+    stays picked while the row in view does not change.
+    """
     models = sorted({r.model for r in requests})
     if not models:
         return
+    if current in models and st.session_state.get("_admin_flag_for") != current:
+        st.session_state["admin_flag_model"] = current  # the row in view changed: the form follows it
+    st.session_state["_admin_flag_for"] = current
+    if st.session_state.get("admin_flag_model") not in models:
+        st.session_state.pop("admin_flag_model", None)
     with st.form("admin_flag", border=True):
         st.markdown("**Flag or unflag a model** (flagged models are hidden from the leaderboard by default)")
         model = st.selectbox("Model", models, key="admin_flag_model")
