@@ -1,0 +1,68 @@
+"""The refresh toast says what changed in the stores (issue 13), in real Chromium on a copy of the demo stores:
+a results file added and a request's status changed while the page is open, then a rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.browser import ROOT, browser_page, start_app, wait_for_app  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+SOURCE = "kestrel-nlp__Kestrel-12B-Instruct/results_2026-02-28T03-35-49.270484.json"
+
+
+def _write(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@pytest.fixture
+def stores(tmp_path):
+    shutil.copytree(ROOT / "demo" / "results", tmp_path / "results")
+    shutil.copytree(ROOT / "demo" / "requests", tmp_path / "requests")
+    server = start_app(
+        {"LEADERBOARD_RESULTS": str(tmp_path / "results"), "LEADERBOARD_REQUESTS": str(tmp_path / "requests"),
+         "LEADERBOARD_CACHE": "off"}
+    )  # fmt: skip
+    yield server, tmp_path
+    server.stop()
+
+
+def test_the_refresh_toast_counts_the_new_results_file_and_the_changed_request(stores, browser_page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    server, root = stores
+    page = browser_page
+    page.goto(f"{server.url}/queue")
+    wait_for_app(page, "Evaluation queue")
+    expect(page.get_by_role("heading", name="Pending (6)")).to_be_visible()
+
+    added = json.loads((root / "results" / SOURCE).read_text(encoding="utf-8"))
+    added["model_name"] = "kestrel-nlp/Kestrel-Toast-1B"
+    added["model_name_sanitized"] = "kestrel-nlp__Kestrel-Toast-1B"
+    added["config"]["model_args"]["pretrained"] = "kestrel-nlp/Kestrel-Toast-1B"
+    added.pop("request", None)
+    _write(
+        root / "results" / "kestrel-nlp__Kestrel-Toast-1B" / "results_2026-03-01T00-00-00.000000.json", added
+    )
+    pending = next(
+        p for p in sorted((root / "requests").glob("*/*.json"))
+        if json.loads(p.read_text(encoding="utf-8")).get("status") == "PENDING"
+    )  # fmt: skip
+    request = json.loads(pending.read_text(encoding="utf-8"))
+    request["status"] = "FAILED"
+    request["error"] = "changed while the page was open"
+    _write(pending, request)
+
+    page.get_by_role("button", name="↻ Refresh").click()
+    toast = page.locator("[data-testid='stToast']").filter(has_text="Refreshed:")
+    expect(toast.first).to_contain_text("1 result file(s) read", timeout=20_000)
+    expect(toast.first).to_contain_text("1 request(s) new or changed")
+    expect(page.get_by_role("heading", name="Pending (5)")).to_be_visible()
