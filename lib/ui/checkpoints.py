@@ -148,7 +148,7 @@ def controls(
     """Draw the controls and return the view they describe."""
     by_key = {s.key: s for s in url}
     labels = _by_label(definition)
-    left, task_col, metric_col, right = st.columns([2, 2, 2, 3])
+    left, task_col, metric_col = st.columns(3)
     by = left.selectbox(
         "Score", by_key["by"].choices or (BY_TASK,), key=by_key["by"].widget_key, format_func=lambda k: str(labels.get(k, k)),
         help="A task and metric as lm-eval reports it, or a benchmark of the leaderboard (or their "
@@ -163,11 +163,13 @@ def controls(
             st.session_state[metric_key] = options[0]
         metric = metric_col.selectbox("Metric", options, key=metric_key)
     names = list(trainings["training"])
-    chosen = right.multiselect(
+    # a row of its own, chips wrapped: in a column the chips shrink and cut names ("local/tiny-l…")
+    chosen = st.multiselect(
         "Trainings",
         names,
         key=by_key["train"].widget_key,
         placeholder=f"all (first {DEFAULT_TRAININGS} shown); type to search",
+        wrap=True,
     )
     a, b, c, d, e = st.columns([1, 1, 2, 1, 1])
     x = a.radio("X axis", ("step", "tokens"), key=by_key["x"].widget_key, horizontal=True)

@@ -206,7 +206,7 @@ def samples_browser(index: Index, row: pd.Series) -> None:
         st.caption("No samples files (lm-eval --log_samples) lie beside this evaluation's results.")
         return
     cols = st.columns([3, 2, 2, 3])
-    tasks = cols[0].multiselect("Tasks", sorted(frame["task"].unique()), key="samples_tasks")
+    tasks = cols[0].multiselect("Tasks", sorted(frame["task"].unique()), key="samples_tasks", wrap=True)
     metrics = sorted(frame.loc[frame["task"].isin(tasks) if tasks else slice(None), "metric"].unique())
     if st.session_state.get("samples_metric") not in metrics:
         st.session_state["samples_metric"] = metrics[0] if metrics else None
