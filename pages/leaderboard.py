@@ -53,13 +53,13 @@ def leaderboard() -> None:
     progress_done()  # the loading bar stays until the table is drawn
     charts_ui.section(table, view, chart)
     ui.downloads(every_row)
+    identity = current_identity(definition)
+    if identity.is_admin:  # in the fragment: a row selection reruns it, and the form follows the row
+        with st.expander("Admin: flag or unflag a model"):  # starts on the selected row's model
+            flag_form(definition, index, index.requests_list, identity, ui.selected_model(table.frame))
     state.publish(url)
 
 
 leaderboard()
 index = app_index(definition)
-identity = current_identity(definition)
-if identity.is_admin:
-    with st.expander("Admin: flag or unflag a model"):  # starts on the selected row's model
-        flag_form(definition, index, index.requests_list, identity, ui.selected_model(table.frame))
 data_status(index)
