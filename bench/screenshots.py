@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: `python bench/screenshots.py`
     sys.path.insert(0, str(ROOT))
 
-from tests.browser import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, start_app, wait_for_app  # noqa: E402
+from tests.browser import CHROMIUM, LAUNCH_ARGS, PHONE_USER_AGENT, SCREENSHOTS, start_app, wait_for_app  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,8 @@ def take(out: Path, only: set[str] | None = None) -> list[Path]:
             for shot in SHOTS:
                 if only and shot.name.removesuffix(".png") not in only:
                     continue
-                context = browser.new_context(viewport={"width": shot.width, "height": shot.height})
+                phone = {"user_agent": PHONE_USER_AGENT} if shot.width <= 500 else {}  # a phone says so
+                context = browser.new_context(viewport={"width": shot.width, "height": shot.height}, **phone)
                 page = context.new_page()
                 page.set_default_timeout(60_000)
                 page.goto(server.url + shot.path)

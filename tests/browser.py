@@ -120,6 +120,23 @@ def browser_page(_chromium):
     context.close()
 
 
+# What a phone's Chromium sends (Android, "Mobile"): the app narrows its table's columns for it.
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
+@pytest.fixture
+def phone_page(_chromium):
+    """A fresh page the size of a phone (400x850) whose browser says it is a phone."""
+    context = _chromium.new_context(viewport={"width": 400, "height": 850}, user_agent=PHONE_USER_AGENT)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
 def wait_for_app(page, text: str | None = None, timeout: float = 30_000) -> None:
     """Wait until Streamlit has rendered and stopped running (and ``text`` is visible, if given)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)

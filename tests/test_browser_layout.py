@@ -28,12 +28,6 @@ CONTROLS = (
 )  # fmt: skip
 
 
-def _narrow(browser_page):
-    page = browser_page
-    page.set_viewport_size({"width": 400, "height": 850})
-    return page
-
-
 def _grid_ready(page):
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.locator("canvas").first.wait_for()
@@ -103,10 +97,10 @@ def _overlaps(page) -> list[str]:
 
 
 @pytest.mark.parametrize("query, score", [("", "Average ⬆️"), ("?by=gpqa", "GPQA ⬆️")])
-def test_a_400px_screen_shows_rank_model_and_score_without_scrolling(app_server, browser_page, query, score):
+def test_a_400px_screen_shows_rank_model_and_score_without_scrolling(app_server, phone_page, query, score):
     from playwright.sync_api import expect
 
-    page = _narrow(browser_page)
+    page = phone_page
     page.goto(f"{app_server.url}/{query}")
     wait_for_app(page, READY)
     grid = _grid_ready(page)
@@ -125,8 +119,8 @@ def test_a_400px_screen_shows_rank_model_and_score_without_scrolling(app_server,
     assert _overlaps(page) == []
 
 
-def test_a_400px_screen_has_no_overlapping_controls_with_the_filters_open(app_server, browser_page):
-    page = _narrow(browser_page)
+def test_a_400px_screen_has_no_overlapping_controls_with_the_filters_open(app_server, phone_page):
+    page = phone_page
     page.goto(f"{app_server.url}/")
     wait_for_app(page, READY)
     _grid_ready(page)
@@ -169,3 +163,19 @@ def test_the_model_type_filter_is_on_the_first_screen_at_1280(app_server, browse
     page.goto(page.url)
     wait_for_app(page, READY)
     expect(page.get_by_text(CAPTION).first).to_contain_text(f"{chats:,} of {total:,} rows", timeout=30_000)
+
+
+def test_a_laptop_keeps_the_model_column_wide_enough_for_whole_names(app_server, browser_page):
+    """The phone's 180 px Model column is for phones only: a laptop's grid gives names their width."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{app_server.url}/")
+    wait_for_app(page, READY)
+    grid = _grid_ready(page)
+    expect(grid.locator("th[role='columnheader']").first).to_have_text("Rank", timeout=30_000)
+    assert _headers(grid)[:2] == ["Rank", "Model"]
+    edges, _ = _column_edges(page, grid)
+    model_width = edges[1] - edges[0]
+    assert model_width > 200, f"the Model column is {model_width:.0f} px wide at 1,280 px: names are cut"

@@ -344,7 +344,8 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> Callab
     lead = [c for c in ("Rank", "Model", score, "± 95%") if c in order]
     order = lead + [c for c in order if c not in lead]
     for name, width in zip(("Rank", "Model", score), NARROW_WIDTHS, strict=True):
-        config[name]["width"] = width  # a 400 px screen shows all three (see NARROW_WIDTHS)
+        if name != "Model" or on_a_phone():
+            config[name]["width"] = width  # a phone shows all three (see NARROW_WIDTHS)
     cells = {"Details": model_links(head_frame), "Model": model_cell_links(head_frame),
              "± 95%": interval_text(head["± 95%"])}  # fmt: skip
     event = show_table(
@@ -364,9 +365,22 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> Callab
 
 # Widths in pixels of the rank, the model and the ranked score: with the row-selection column (36 px) they
 # fit the 368 px a 400 px wide screen gives the grid, so a phone shows what the table is ranked on
-# without scrolling. The grid has no media queries: longer model names are cut on every screen (the
-# column can be widened by dragging its edge; the full name is in the downloads and the model page).
+# without scrolling. The grid has no media queries, so the Model column is narrowed only for a browser
+# that says it is a phone (below); elsewhere it keeps its automatic width and long names read whole.
 NARROW_WIDTHS = (56, 180, 90)
+
+
+def on_a_phone() -> bool:
+    """Whether the browser says it is a phone: "Mobi" in its User-Agent (the rule MDN recommends).
+
+    The server never learns the window's width; a phone's browser says what it is in every request.
+    A desktop window made narrow keeps the wide layout (and scrolls the grid sideways).
+    """
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except Exception:  # no browser behind this run (AppTest, a bare script run)
+        return False
+    return "Mobi" in agent
 
 
 def interval_text(half: pd.Series) -> pd.Series:
