@@ -137,6 +137,11 @@ def phone_page(_chromium):
     context.close()
 
 
+def menu_link(page, title: str):
+    """The app's own sidebar menu entry ``title`` (``lib.ui.pages.run_app`` draws it with ``st.page_link``)."""
+    return page.locator("[data-testid='stSidebar'] .st-key-app_menu").get_by_role("link", name=title)
+
+
 def wait_for_app(page, text: str | None = None, timeout: float = 30_000) -> None:
     """Wait until Streamlit has rendered and stopped running (and ``text`` is visible, if given)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)

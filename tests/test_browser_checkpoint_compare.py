@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
-from tests.browser import start_app, wait_for_app
+from tests.browser import menu_link, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -178,9 +178,9 @@ def test_hidden_runs_leave_the_chart_and_stay_hidden_across_pages(app_server, br
     assert "meridian-ai/Cirrus-7B" not in groups and "northwind-labs/Tern-1B" in groups
     expect(page.get_by_text("Hidden (still chosen): meridian-ai/Cirrus-7B")).to_be_visible()
 
-    page.locator("[data-testid='stSidebarNav'] a", has_text="Leaderboard").click()
+    menu_link(page, "Leaderboard").click()
     wait_for_app(page, "Leaderboard")
-    page.locator("[data-testid='stSidebarNav'] a", has_text="Checkpoints").click()
+    menu_link(page, "Checkpoints").click()
     wait_for_app(page, "Best =")
     page.wait_for_selector(".js-plotly-plot .scatterlayer .trace")
     assert _query(page).get("hide") == ["meridian-ai/Cirrus-7B"]

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser import wait_for_app
+from tests.browser import menu_link, wait_for_app
 
 pytestmark = pytest.mark.browser
 Z95 = 1.959963984540054
@@ -48,7 +48,7 @@ def _raw_toggle(page):
 
 
 def _nav(page, title: str) -> None:
-    page.locator("[data-testid='stSidebar'] .st-key-app_menu").get_by_role("link", name=title).click()
+    menu_link(page, title).click()
 
 
 def test_columns_popover_keeps_its_selection_after_another_control(app_server, browser_page):
