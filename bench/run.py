@@ -697,12 +697,30 @@ def run_all(
             os.environ["LEADERBOARD_CACHE"] = saved
 
 
+class _SayingRows(list):
+    """The run's rows, each said (one line) as it is added: a long run shows its figures as it goes, and
+    a run stopped early still leaves the rows it measured in its log."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        super().__init__()
+        self._say = say
+
+    def append(self, row: Row) -> None:
+        self._say(f"{row.name} | {row.size} | {row.value:,.3f} {row.unit} | {row.verdict}")
+        super().append(row)
+
+    def __iadd__(self, rows):  # type: ignore[override]
+        for row in rows:
+            self.append(row)
+        return self
+
+
 def _run_all(
     sizes: Sizes, work: Path, profile_dir: Path | None, log: Callable[[str], None] | None
 ) -> list[Row]:
     say = log or (lambda _text: None)
     ctx = Context(sizes, work, profile_dir)
-    rows: list[Row] = []
+    rows: list[Row] = _SayingRows(say)
     say("ingest")
     ingest_rows, index, ingest_s = measure_ingest(ctx)
     rows += ingest_rows
