@@ -120,6 +120,14 @@ def browser_page(_chromium):
     context.close()
 
 
+# The demo store's trainings (lib/demo): the Checkpoints browser tests draw these.
+DEMO_TRAININGS = (
+    "fjordline/Finch-1.8B-ablation",
+    "meridian-ai/Cirrus-7B",
+    "northwind-labs/Tern-1B",
+    "pellet-collective/Pellet-410M",
+)
+
 # What a phone's Chromium sends (Android, "Mobile"): the app narrows its table's columns for it.
 PHONE_USER_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "

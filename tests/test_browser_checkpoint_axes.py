@@ -10,15 +10,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.browser import DEMO_TRAININGS as TRAININGS
 from tests.browser import wait_for_app
 
 pytestmark = pytest.mark.browser
-TRAININGS = (
-    "fjordline/Finch-1.8B-ablation",
-    "meridian-ai/Cirrus-7B",
-    "northwind-labs/Tern-1B",
-    "pellet-collective/Pellet-410M",
-)
 PLOT_JS = """() => {
   const plot = document.querySelector('.js-plotly-plot');
   const y = plot._fullLayout.yaxis;

@@ -13,16 +13,11 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
+from tests.browser import DEMO_TRAININGS as TRAININGS
 from tests.browser import menu_link, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-TRAININGS = (
-    "fjordline/Finch-1.8B-ablation",
-    "meridian-ai/Cirrus-7B",
-    "northwind-labs/Tern-1B",
-    "pellet-collective/Pellet-410M",
-)
 BASE = {"task": "lambada_openai", "metric": "acc", "train": ",".join(TRAININGS)}
 # The figure as plotly holds it in the page: its traces and the layout it drew.
 FIGURE_JS = """() => {

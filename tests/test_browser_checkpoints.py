@@ -10,16 +10,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.browser import DEMO_TRAININGS as TRAININGS
 from tests.browser import app_server, browser_page, wait_for_app  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
-TRAININGS = (
-    "fjordline/Finch-1.8B-ablation",
-    "meridian-ai/Cirrus-7B",
-    "northwind-labs/Tern-1B",
-    "pellet-collective/Pellet-410M",
-)
 SHARED = {"task": "lambada_openai", "metric": "acc", "train": ",".join(TRAININGS), "smooth": "3"}
 
 # The figure as plotly holds it in the page: one entry per trace with its name, mode, x and marker.
