@@ -35,7 +35,7 @@ from lib.ingest.parallel import (
     stop_workers,
     worker_count,
 )
-from lib.ingest.tables import EVAL_COLUMNS, EVAL_TYPES, ParsedBatch, parse_batch, reason, to_tables
+from lib.ingest.tables import EVAL_COLUMNS, EVAL_TYPES, ParsedBatch, parse_batch, reason
 from lib.queue.requests import RequestInvalid, decode_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
@@ -116,7 +116,8 @@ class Index:
         self.store_errors: list[str] = []
         self.store_notes: list[str] = []  # not errors: a store folder that is not created yet
         self._store_state: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
-        self._tables: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]] = {}  # version, ids, metadata
+        # table sources: location -> (file version, its eval_ids, its metadata rows in the requests' shape)
+        self._tables: dict[str, tuple[str, pa.ChunkedArray | pa.Array, pa.Table]] = {}
         self._requests_unparsed: dict[str, str] = {}  # path -> JSON, from the persisted index, parsed on use
         # the persisted index; not (yet) for table sources, which DuckDB's readers load whole anyway
         self.cache = None if self.table_sources else IndexCache.for_index(self, cache)
@@ -301,8 +302,8 @@ class Index:
             changed = True
             for key in [k for k in self._problems if k[0] == "tables" and k[1].startswith(label)]:
                 del self._problems[key]
-            if known is not None and known[1]:
-                self._delete_evaluations(known[1])
+            if known is not None and len(known[1]):
+                self._delete_table_rows(known[1])
             try:
                 read = tables_io.read_source(source, self.definition, path) if path is not None else None
             except Exception as exc:  # noqa: BLE001 - any failure is this table's report row
@@ -313,12 +314,10 @@ class Index:
                 read = tables_io.TableRead(problems=[(label, "error", stamp.removeprefix("unreachable:"))])
             for where, level, why in read.problems:
                 self._problems.setdefault(("tables", where), []).append(IngestProblem(where, why, level))
-            ids = [eval_id for eval_id, _ in read.evaluations]
-            if read.evaluations:
-                self._insert_tables(*to_tables(read.evaluations, self.definition.revision_patterns))
-            metadata = [tuple(row.get(c) for c in _REQUEST_COLUMNS) for row in read.metadata]
-            self._tables[label] = (stamp, ids, metadata)
-            stats.parsed += len(ids)
+            if read.evaluations.num_rows:
+                self._insert_tables(read.evaluations, read.scores)
+            self._tables[label] = (stamp, read.evaluations.column("eval_id"), read.metadata)
+            stats.parsed += read.evaluations.num_rows
         return changed
 
     def _parse(self, paths: list[str], progress: Progress | None, early: list[Any]) -> Iterator[ParsedBatch]:
@@ -399,6 +398,14 @@ class Index:
         if dirty:
             self._replace_requests()
 
+    def _delete_table_rows(self, ids: pa.ChunkedArray | pa.Array) -> None:
+        """Delete a table source's evaluations and scores (``ids``: their eval_ids, often many)."""
+        self.con.register("old_eval_ids", pa.table({"eval_id": ids}))
+        try:
+            self.con.execute(sql("delete_evaluations"))
+        finally:
+            self.con.unregister("old_eval_ids")
+
     def _delete_evaluations(self, paths: list[str]) -> None:
         self.con.execute("DELETE FROM scores WHERE eval_id IN (SELECT unnest(?))", [paths])
         self.con.execute("DELETE FROM evaluations WHERE eval_id IN (SELECT unnest(?))", [paths])
@@ -437,8 +444,6 @@ class Index:
             values = {name: getattr(r, attribute) for name, attribute in _REQUEST_FROM_RECORD}
             values.update(status=r.status.value, architecture=r.architectures[0] if r.architectures else "")
             rows[r.path] = tuple(values[name] for name in _REQUEST_COLUMNS)
-        for _, _, metadata in self._tables.values():  # table sources' model metadata (type, license...)
-            rows.update((row[0], row) for row in metadata)
         try:
             table = _request_table(list(rows.values()))
         except Exception:  # noqa: BLE001 - find the request that cannot be stored; the others load
@@ -454,12 +459,15 @@ class Index:
                 else:
                     good.append(one)
             table = _request_table(good)
+        # table sources' model metadata (type, license...), in the requests' shape already
+        metadata = [m for _, _, m in self._tables.values() if m.num_rows]
         self.con.register("new_requests", table)
+        self.con.register("new_table_requests", pa.concat_tables(metadata) if metadata else table.slice(0, 0))
         try:
-            self.con.execute("DELETE FROM requests")
-            self.con.execute("INSERT INTO requests BY NAME SELECT * FROM new_requests")
+            self.con.execute(sql("replace_requests"))
         finally:
             self.con.unregister("new_requests")
+            self.con.unregister("new_table_requests")
 
     def _write_problems(self) -> None:
         rows = [

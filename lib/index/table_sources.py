@@ -19,21 +19,25 @@ tables; it never writes anywhere.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from lib.core.config import Benchmark, Definition, split_metric
-from lib.core.records import Evaluation, Score, as_float, default_higher_is_better
+from lib.core.config import Benchmark, Definition
+from lib.core.records import default_higher_is_better
+from lib.core.revisions import parse_checkpoint
 from lib.core.schema import TableSource
+from lib.index import table_columns as tc
+from lib.ingest.columns import REQUESTS, arrow_schema
 from lib.ingest.common import model_key, normalize_precision
+from lib.ingest.tables import EVAL_TYPES, SCORE_TYPES
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson")
 BENCHMARK_TASK_PREFIX = "benchmark:"
@@ -77,7 +81,12 @@ LONG_COLUMNS = {
     "date": ("date", "timestamp", "created_at"),
 }
 WIDE_COLUMNS = {"model": ("model", "model_name", "fullname", "model_id"), "revision": ("revision", "sha")}
-_HTML_LINK_RE = re.compile(r">([^<>]+)</a>")
+_HTML_LINK = r">(?P<model>[^<>]+)</a>"  # the model id in the OLL's `Model` link (RE2: no backtracking)
+_READERS = ("csv", "tsv", "parquet", "jsonl")  # lib/index/sql/table_read_<format>.sql
+_SQL = Path(__file__).resolve().parent / "sql"
+REQUEST_TYPES = arrow_schema(REQUESTS)
+_BENCH_NAMES = ("col", "k", "task", "metric", "higher_is_better")
+_BENCH_TYPES = (pa.string(), pa.int32(), pa.string(), pa.string(), pa.bool_())
 
 
 class TableError(ValueError):
@@ -86,10 +95,12 @@ class TableError(ValueError):
 
 @dataclass
 class TableRead:
-    """What one table gave: evaluations, metadata rows for the requests table, report rows."""
+    """What one table gave: the evaluations and scores tables (lib/ingest/columns.py), metadata rows in
+    the requests table's shape, and report rows."""
 
-    evaluations: list[tuple[str, Evaluation]] = field(default_factory=list)
-    metadata: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: pa.Table = field(default_factory=EVAL_TYPES.empty_table)
+    scores: pa.Table = field(default_factory=SCORE_TYPES.empty_table)
+    metadata: pa.Table = field(default_factory=REQUEST_TYPES.empty_table)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, level, reason)
 
 
@@ -133,40 +144,33 @@ def version(path: Path) -> str:
     return f"{path}:{st.st_mtime_ns}:{st.st_size}"
 
 
-def read_rows(path: Path, fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
-    """Column names and rows of a table file, read with DuckDB's reader for its format."""
+def read_arrow(path: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """A table file as an Arrow table, read by DuckDB's reader for its format (lib/index/sql/table_read_*)."""
     kind = fmt if fmt != "auto" else _format_of(path)
-    reader = {
-        "csv": "SELECT * FROM read_csv(?, header = true)",
-        "tsv": "SELECT * FROM read_csv(?, header = true, delim = '\t')",
-        "parquet": "SELECT * FROM read_parquet(?)",
-        "jsonl": "SELECT * FROM read_json_auto(?, format = 'newline_delimited')",
-    }.get(kind)
-    if reader is None:
+    if kind not in _READERS:
         raise TableError(f"{path.name}: unknown table format; name it csv, parquet or jsonl")
-    con = duckdb.connect(":memory:")
     try:
-        relation = con.execute(reader, [str(path)])
-        columns = [d[0] for d in relation.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
+        return con.sql(_sql(f"table_read_{kind}"), params={"path": str(path)}).to_arrow_table()
     except duckdb.Error as exc:
         raise TableError(f"{path.name}: DuckDB cannot read it as {kind}: {str(exc).splitlines()[0]}") from exc
-    finally:
-        con.close()
-    return columns, rows
 
 
 def read_source(source: TableSource, definition: Definition, path: Path | None = None) -> TableRead:
     """Every evaluation, metadata row and report row of one table source (``path``: its fetched file)."""
     label = source.location
+    con = duckdb.connect(":memory:")
     try:
-        columns, rows = read_rows(path or fetch(source.location), source.format)
-        layout = source.layout if source.layout != "auto" else detect_layout(columns, source)
-    except TableError as exc:
-        return TableRead(problems=[(label, "error", str(exc))])
-    if layout == "long":
-        return _read_long(label, columns, rows, source)
-    return _read_wide(label, columns, rows, source, definition, layout == "open_llm_leaderboard")
+        con.execute("SET TimeZone = 'UTC'")  # naive dates in a table are UTC, as in results files
+        try:
+            table = read_arrow(path or fetch(source.location), source.format, con)
+            layout = source.layout if source.layout != "auto" else detect_layout(table.column_names, source)
+        except TableError as exc:
+            return TableRead(problems=[(label, "error", str(exc))])
+        if layout == "long":
+            return _read_long(con, label, table, source, definition)
+        return _read_wide(con, label, table, source, definition, layout == "open_llm_leaderboard")
+    finally:
+        con.close()
 
 
 def detect_layout(columns: Iterable[str], source: TableSource) -> str:
@@ -190,14 +194,15 @@ def detect_layout(columns: Iterable[str], source: TableSource) -> str:
 
 # ----------------------------------------------------------------------------- wide tables
 def _read_wide(
+    con: duckdb.DuckDBPyConnection,
     label: str,
-    columns: list[str],
-    rows: list[dict[str, Any]],
+    table: pa.Table,
     source: TableSource,
     definition: Definition,
     oll: bool,
 ) -> TableRead:
     out = TableRead()
+    columns = table.column_names
     pairs, unmatched = _benchmark_columns(columns, source, definition, oll)
     if not pairs:
         out.problems.append((label, "error", "no column of the table matches a benchmark of the definition"))
@@ -210,72 +215,73 @@ def _read_wide(
                 "columns that match no benchmark of the definition: " + ", ".join(unmatched[:12]),
             )
         )
-    pick = _picker(columns, source.columns, OLL_COLUMNS if oll else {})
-    failures = 0
-    for n, row in enumerate(rows, start=1):
-        path = f"{label}#row {n}"
-        model = _text(pick(row, "model")) or _model_from_html(_text(pick(row, "model_html")))
-        if not model and not oll:
-            model = _text(_first(row, columns, WIDE_COLUMNS["model"]))
-        scores: list[Score] = []
-        for bench, raw_col, norm_col in pairs:
-            for metric, column in (("raw", raw_col), ("normalized", norm_col)):
-                if column is None or row.get(column) is None:
-                    continue
-                value = as_float(row[column])
-                if value is None:
-                    continue
-                hib = bench.higher_is_better
-                scores.append(Score(BENCHMARK_TASK_PREFIX + bench.id, metric, "none", value, None, None, hib))
-        if not model or not scores:
-            failures += 1
-            if failures <= MAX_REPORTED_ROWS:
-                why = "no model name" if not model else "no numeric score in any benchmark column"
-                out.problems.append((path, "error", f"table row: {why}"))
-            continue
-        sha = _text(pick(row, "sha")) or _text(_first(row, columns, WIDE_COLUMNS["revision"]))
-        precision = normalize_precision(_text(pick(row, "precision")))
-        evaluation = Evaluation(
-            model=model,
-            revision=sha or "main",
-            precision=precision,
-            scores=tuple(scores),
-            sha=sha,
-            chat_template=_bool(pick(row, "chat_template")),
-            date=_date(pick(row, "date")),
-            source_format="Open LLM Leaderboard table" if oll else "wide table",
-            weight_type=_text(pick(row, "weight_type")),
-            request_file=path,
-            base_model=_text(pick(row, "base_model")),
+    n = table.num_rows
+    by_name = _by_name(table)
+    defaults = OLL_COLUMNS if oll else {}
+
+    def pick(name: str) -> tc.Column | None:  # the definition's mapping first, then the layout's own name
+        column = source.columns.get(name) or defaults.get(name)
+        return by_name.get(column) if column else None
+
+    lower = {c.lower(): c for c in columns}
+
+    def first(names: Iterable[str]) -> list[tc.Column]:
+        return [by_name[lower[c]] for c in names if c in lower]
+
+    model = tc.texts(con, pick("model"), n)
+    html = tc.texts(con, pick("model_html"), n)
+    link = pc.struct_field(pc.extract_regex(html, _HTML_LINK), [0])
+    from_html = pc.utf8_trim_whitespace(pc.if_else(pc.is_valid(link), link, html))
+    model = pc.if_else(pc.not_equal(model, ""), model, from_html)
+    if not oll:
+        model = pc.if_else(
+            pc.not_equal(model, ""), model, tc.first_present(con, first(WIDE_COLUMNS["model"]), n)
         )
-        out.evaluations.append((path, evaluation))
-        out.metadata.append(
-            {
-                "path": path,
-                "model": model,
-                "revision": sha or "main",
-                "precision": precision,
-                "weight_type": _text(pick(row, "weight_type")),
-                "status": "FINISHED",
-                "submitted_time": _text(pick(row, "date")),
-                "base_model": _text(pick(row, "base_model")),
-                "model_type": _text(pick(row, "model_type")),
-                "private": False,
-                "params": as_float(pick(row, "params")),
-                "license": _text(pick(row, "license")),
-                "likes": _int(pick(row, "likes")),
-                "architecture": _text(pick(row, "architecture")),
-                "use_chat_template": _bool(pick(row, "chat_template")),
-                "flagged": "flagged in the table" if _bool(pick(row, "flagged")) else "",
-                "merged": _bool(pick(row, "merged")),
-                "moe": _bool(pick(row, "moe")),
-                "on_hub": pick(row, "on_hub") is None or _bool(pick(row, "on_hub")),
-            }
-        )
-    if failures > MAX_REPORTED_ROWS:
-        out.problems.append(
-            (label, "error", f"{failures - MAX_REPORTED_ROWS} more table rows could not be read")
-        )
+    sha = tc.texts(con, pick("sha"), n)
+    sha = pc.if_else(pc.not_equal(sha, ""), sha, tc.first_present(con, first(WIDE_COLUMNS["revision"]), n))
+    rows: dict[str, Any] = {
+        "row_n": pa.array(range(1, n + 1), type=pa.int64()),
+        "model": model,
+        "sha": sha,
+        "precision": _precisions(con, pick("precision"), n),
+        "weight_type": tc.texts(con, pick("weight_type"), n),
+        "chat_template": tc.flags(con, pick("chat_template"), n),
+        "date": tc.dates(con, pick("date"), n),
+        "date_text": tc.texts(con, pick("date"), n),
+        "base_model": tc.texts(con, pick("base_model"), n),
+        "model_type": tc.texts(con, pick("model_type"), n),
+        "params": tc.numbers(con, pick("params"), n),
+        "license": tc.texts(con, pick("license"), n),
+        "likes": tc.whole(con, pick("likes"), n),
+        "architecture": tc.texts(con, pick("architecture"), n),
+        "flagged": tc.flags(con, pick("flagged"), n),
+        "merged": tc.flags(con, pick("merged"), n),
+        "moe": tc.flags(con, pick("moe"), n),
+        "on_hub": pc.or_(pc.invert(tc.present(pick("on_hub"), n)), tc.flags(con, pick("on_hub"), n)),
+    }
+    benchmarks: list[tuple[str, int, str, str, bool]] = []  # (column, k, task, metric, higher is better)
+    has_score = pa.repeat(pa.scalar(False), n)
+    for bench, raw_col, norm_col in pairs:
+        for metric, name in (("raw", raw_col), ("normalized", norm_col)):
+            if name is None:
+                continue
+            key = f"s{len(benchmarks)}"
+            values = tc.numbers(con, by_name[name], n)
+            rows[key] = values
+            has_score = pc.or_(has_score, pc.is_valid(values))
+            benchmarks.append(
+                (key, len(benchmarks), BENCHMARK_TASK_PREFIX + bench.id, metric, bench.higher_is_better)
+            )
+    rows["has_score"] = has_score
+    con.register("table_rows", pa.table(rows))
+    con.register("table_benchmarks", _rows_table(_BENCH_NAMES, _BENCH_TYPES, benchmarks))
+    params = {"label": label}
+    con.execute(_sql("table_wide_rows"), params)
+    _report_failures(con, "table_wide_failures", label, out)
+    fmt = "Open LLM Leaderboard table" if oll else "wide table"
+    out.evaluations = _evaluations(con, fmt, definition)
+    out.scores = con.sql(_sql("table_wide_scores"), params=params).to_arrow_table().cast(SCORE_TYPES)
+    out.metadata = con.sql(_sql("table_wide_metadata")).to_arrow_table().cast(REQUEST_TYPES)
     return out
 
 
@@ -308,104 +314,147 @@ def _benchmark_columns(
 
 
 # ----------------------------------------------------------------------------- long tables
-def _read_long(label: str, columns: list[str], rows: list[dict[str, Any]], source: TableSource) -> TableRead:
+def _read_long(
+    con: duckdb.DuckDBPyConnection, label: str, table: pa.Table, source: TableSource, definition: Definition
+) -> TableRead:
     out = TableRead()
+    columns = table.column_names
     lower = {c.lower(): c for c in columns}
+    by_name = _by_name(table)
+    n = table.num_rows
 
-    def column(name: str) -> str | None:
+    def get(name: str) -> tc.Column | None:
         if name in source.columns:
-            return source.columns[name] if source.columns[name] in columns else None
-        return next((lower[c] for c in LONG_COLUMNS[name] if c in lower), None)
+            return by_name.get(source.columns[name])
+        return next((by_name[lower[c]] for c in LONG_COLUMNS[name] if c in lower), None)
 
-    cols = {name: column(name) for name in LONG_COLUMNS}
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    failures = 0
-    for n, row in enumerate(rows, start=1):
-
-        def get(name: str, row: dict[str, Any] = row) -> Any:
-            column = cols[name]
-            return row.get(column) if column else None
-
-        model = _text(get("model"))
-        task = _text(get("task"))
-        metric_text = _text(get("metric"))
-        value = as_float(get("value"))
-        why = (
-            "no model name" if not model
-            else "no task" if not task
-            else "no metric" if not metric_text
-            else f"value {str(get('value'))[:40]!r} is not a finite number" if value is None
-            else ""
-        )  # fmt: skip
-        step = _int(get("step"))
-        n_shot = _int(get("n_shot"))
-        if not why and (step is not None and step < 0 or n_shot is not None and not 0 <= n_shot < 2**31):
-            why = "step or n-shot out of range"
-        if why or value is None:
-            failures += 1
-            if failures <= MAX_REPORTED_ROWS:
-                out.problems.append((f"{label}#row {n}", "error", f"table row: {why}"))
-            continue
-        revision = _text(get("revision")) or (f"step{step}" if step is not None else "main")
-        precision = normalize_precision(_text(get("precision")))
-        key = (model, revision, precision)
-        group = groups.setdefault(
-            key,
-            {"scores": {}, "step": step, "tokens": as_float(get("tokens")), "training": _text(get("training")),
-             "date": _date(get("date")), "first_row": n},
-        )  # fmt: skip
-        metric, filt = split_metric(metric_text)
-        filt = _text(get("filter")) or filt or "none"
-        stderr = as_float(get("stderr"))
-        score = Score(
-            task, metric, filt, value, stderr if stderr is not None and stderr >= 0 else None, n_shot,
-            default_higher_is_better(metric),
-        )  # fmt: skip
-        group["scores"][(task, metric, filt, n_shot)] = score  # a repeated score: the later row wins
-    if failures > MAX_REPORTED_ROWS:
-        out.problems.append(
-            (label, "error", f"{failures - MAX_REPORTED_ROWS} more table rows could not be read")
-        )
-    for (model, revision, precision), group in groups.items():
-        path = f"{label}#{model_key(model)}@{revision}" + (f"@{precision}" if precision else "")
-        training = group["training"] if group["training"] and group["training"] != model else ""
-        out.evaluations.append(
-            (
-                path,
-                Evaluation(
-                    model=model,
-                    revision=revision,
-                    precision=precision,
-                    scores=tuple(group["scores"].values()),
-                    date=group["date"],
-                    source_format="long table",
-                    training=training or (model if group["step"] is not None else ""),
-                    step=group["step"],
-                    tokens=group["tokens"],
-                ),
-            )
-        )
+    metric_text = tc.texts(con, get("metric"), n)
+    split = pc.extract_regex(metric_text, r"(?s)^(?P<name>[^,]*)(?:,(?P<filter>.*))?$")
+    value = get("value")
+    value_text = _raw_text(con, value, n) if value is not None else pa.repeat(pa.scalar("None"), n)
+    rows = {
+        "row_n": pa.array(range(1, n + 1), type=pa.int64()),
+        "model": tc.texts(con, get("model"), n),
+        "training": tc.texts(con, get("training"), n),
+        "revision_text": tc.texts(con, get("revision"), n),
+        "step_number": tc.numbers(con, get("step"), n),
+        "tokens": tc.numbers(con, get("tokens"), n),
+        "task": tc.texts(con, get("task"), n),
+        "metric_text": metric_text,
+        "metric_name": pc.utf8_trim_whitespace(pc.fill_null(pc.struct_field(split, [0]), "")),
+        "metric_filter": pc.utf8_trim_whitespace(pc.fill_null(pc.struct_field(split, [1]), "")),
+        "filter_text": tc.texts(con, get("filter"), n),
+        "value": tc.numbers(con, value, n),
+        "value_text": value_text,
+        "stderr": tc.numbers(con, get("stderr"), n),
+        "n_shot_number": tc.numbers(con, get("n_shot"), n),
+        "precision": _precisions(con, get("precision"), n),
+        "date": tc.dates(con, get("date"), n),
+    }
+    con.register("table_rows", pa.table(rows))
+    con.execute(_sql("table_long_rows"))
+    _report_failures(con, "table_long_failures", label, out)
+    models = [m for (m,) in con.execute("SELECT DISTINCT model FROM long_rows WHERE why = ''").fetchall()]
+    con.register(
+        "model_keys",
+        _rows_table(("model", "key"), (pa.string(), pa.string()), [(m, model_key(m)) for m in models]),
+    )
+    metrics = [
+        m for (m,) in con.execute("SELECT DISTINCT metric_name FROM long_rows WHERE why = ''").fetchall()
+    ]
+    con.register(
+        "metric_directions",
+        _rows_table(
+            ("metric", "higher_is_better"),
+            (pa.string(), pa.bool_()),
+            [(m, default_higher_is_better(m)) for m in metrics],
+        ),
+    )
+    con.execute(_sql("table_long_ok"))
+    con.execute(_sql("table_long_evals"), {"label": label})
+    out.evaluations = _evaluations(con, "long table", definition)
+    out.scores = con.sql(_sql("table_long_scores")).to_arrow_table().cast(SCORE_TYPES)
     return out
 
 
-# ----------------------------------------------------------------------------- values
-def _picker(columns: list[str], mapping: dict[str, str], defaults: dict[str, str]):
-    """A getter of our field from a row: the definition's mapping first, then the layout's own name."""
-    present = set(columns)
+# ----------------------------------------------------------------------------- shared
+def _evaluations(con: duckdb.DuckDBPyConnection, source_format: str, definition: Definition) -> pa.Table:
+    """The evaluations table of ``table_evals``, with checkpoints parsed from revisions (distinct pairs
+    that may name one only, see table_checkpoint_candidates.sql)."""
+    patterns = tuple(definition.revision_patterns)
+    maybe = "[0-9]" if patterns else "step|checkpoint-"  # what any built-in scheme's name contains
+    pairs = con.execute(_sql("table_checkpoint_candidates"), {"maybe": maybe}).fetchall()
+    found = []
+    for model, revision in pairs:
+        checkpoint = parse_checkpoint(model, revision, patterns)
+        if checkpoint is not None:
+            found.append((model, revision, checkpoint.training, checkpoint.step, checkpoint.tokens))
+    con.register(
+        "table_checkpoints",
+        pa.table(
+            {
+                "model": pa.array([r[0] for r in found], pa.string()),
+                "revision": pa.array([r[1] for r in found], pa.string()),
+                "training": pa.array([r[2] for r in found], pa.string()),
+                "step": pa.array([r[3] for r in found], pa.int64()),
+                "tokens": pa.array([r[4] for r in found], pa.float64()),
+            }
+        ),
+    )
+    query = _sql("table_evaluations")
+    return con.sql(query, params={"source_format": source_format}).to_arrow_table().cast(EVAL_TYPES)
 
-    def pick(row: dict[str, Any], name: str) -> Any:
-        column = mapping.get(name) or defaults.get(name)
-        return row.get(column) if column in present else None
 
-    return pick
+def _report_failures(con: duckdb.DuckDBPyConnection, query: str, label: str, out: TableRead) -> None:
+    """Report rows ``<location>#row <n>`` for the first MAX_REPORTED_ROWS rows that cannot be stored,
+    then one row counting the rest."""
+    failures = con.execute(_sql(query), {"limit": MAX_REPORTED_ROWS}).fetchall()
+    for row_n, why, value_text, _ in failures:
+        if why == "not finite":
+            why = f"value {value_text[:40]!r} is not a finite number"
+        out.problems.append((f"{label}#row {row_n}", "error", f"table row: {why}"))
+    total = failures[0][3] if failures else 0
+    if total > MAX_REPORTED_ROWS:
+        out.problems.append(
+            (label, "error", f"{total - MAX_REPORTED_ROWS} more table rows could not be read")
+        )
 
 
-def _first(row: dict[str, Any], columns: list[str], names: Iterable[str]) -> Any:
-    lower = {c.lower(): c for c in columns}
-    for name in names:
-        if name in lower and row.get(lower[name]) is not None:
-            return row[lower[name]]
-    return None
+def _precisions(con: duckdb.DuckDBPyConnection, column: tc.Column | None, n: int) -> pa.Array:
+    """The leaderboard's precision names, normalised once per distinct value."""
+    text = tc.texts(con, column, n)
+    distinct = pc.unique(text)
+    names = pa.array([normalize_precision(v) for v in distinct.to_pylist()], type=pa.string())
+    return pc.take(names, pc.index_in(text, value_set=distinct))
+
+
+def _raw_text(con: duckdb.DuckDBPyConnection, column: tc.Column, n: int) -> pa.Array:
+    """A value column as the text a report shows ('None' for an empty cell), not stripped."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_floating(array.type) or pa.types.is_integer(array.type):
+        text = array.cast(pa.string())
+    elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        text = array.cast(pa.string())
+    else:
+        text = tc.texts(con, array, n)
+    return pc.fill_null(text, "None")
+
+
+def _by_name(table: pa.Table) -> dict[str, tc.Column]:
+    """Columns by name; of two columns with one name, the later (as a row mapping would keep)."""
+    return {name: table.column(i) for i, name in enumerate(table.column_names)}
+
+
+def _rows_table(
+    names: tuple[str, ...], types: tuple[pa.DataType, ...], rows: list[tuple[Any, ...]]
+) -> pa.Table:
+    """A few rows (one per distinct value, never per score) as an Arrow table to register."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pa.table({n: pa.array(list(v), type=t) for n, t, v in zip(names, types, columns, strict=True)})
+
+
+def _sql(name: str) -> str:
+    return (_SQL / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _format_of(path: Path) -> str:
@@ -415,43 +464,3 @@ def _format_of(path: Path) -> str:
 
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
-
-
-def _model_from_html(text: str) -> str:
-    match = _HTML_LINK_RE.search(text)
-    return (match.group(1) if match else text).strip()
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return _text(value).lower() in ("true", "1", "yes", "y")
-
-
-def _int(value: Any) -> int | None:
-    number = as_float(value)
-    if number is None or number != int(number) or abs(number) >= 2**62:
-        return None
-    return int(number)
-
-
-def _date(value: Any) -> float | None:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    number = as_float(value)
-    if number is not None:
-        return number
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
