@@ -60,6 +60,8 @@ _CODE_FILES = (
     "lib/index/sql/cache_save.sql",
     "lib/index/db.py",
     "lib/index/cache.py",
+    "lib/index/table_sources.py",
+    "lib/index/table_columns.py",
     "lib/queue/requests.py",
     "lib/core/records.py",
     "lib/core/request.py",
@@ -96,6 +98,7 @@ def schema_version() -> str:
         files = [_ROOT / name for name in _CODE_FILES]
         for folder in _CODE_DIRS:
             files += sorted((_ROOT / folder).glob("*.py"))
+        files += sorted((_ROOT / "lib/index/sql").glob("table_*.sql"))  # how table sources are read
         for path in files:
             digest.update(path.relative_to(_ROOT).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
@@ -127,6 +130,10 @@ class IndexCache:
             "requests": index.requests.location,
             "revision_patterns": list(index.definition.revision_patterns),
         }
+        if (
+            not index.results.location and index.table_sources
+        ):  # the tables are the store (--results x.parquet)
+            stores["tables"] = [source.location for source in index.table_sources]
         return cls(where, stores)
 
     # ----------------------------------------------------------------- load
@@ -163,18 +170,18 @@ class IndexCache:
         except Exception as exc:  # noqa: BLE001 - a damaged or foreign snapshot: build from the files
             return self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
         con.execute("DETACH index_snapshot")
-        result_versions: dict[str, str] = {}
-        request_versions: dict[str, str] = {}
+        by_store: dict[str, dict[str, str]] = {"results": {}, "requests": {}, "tables": {}}
         racy = 0
         for store, path, version in versions:
             if _is_racy(version, listed_ns):
                 version, racy = "", racy + 1  # kept as known (its rows are replaced) but re-read
-            (result_versions if store == "results" else request_versions)[path] = version
+            by_store[store][path] = version
         problems: dict[tuple[str, str], list[IngestProblem]] = {}
         for _, store, file, path, level, why in problem_rows:
             problems.setdefault((store, file), []).append(IngestProblem(path, why, level))
-        index._versions = result_versions
-        index._request_versions = request_versions
+        index._versions = by_store["results"]
+        index._request_versions = by_store["requests"]
+        index._table_versions = by_store["tables"]  # table sources: checked (and kept or re-read) by db.py
         index._problems = problems
         index._requests = {}
         index._requests_unparsed = dict(request_rows)  # parsed when a caller asks for the records
@@ -212,6 +219,7 @@ class IndexCache:
         meta = {"schema_version": schema_version(), "stores": self.stores, "listed_ns": str(listed_ns)}
         versions = [("results", p, v) for p, v in index._versions.items()]
         versions += [("requests", p, v) for p, v in index._request_versions.items()]
+        versions += [("tables", p, v) for p, (v, _, _) in index._tables.items()]
         problems = [
             (str(seq), store, file, p.path, p.level, p.reason)
             for seq, (store, file, p) in enumerate(

@@ -119,8 +119,8 @@ class Index:
         # table sources: location -> (file version, its eval_ids, its metadata rows in the requests' shape)
         self._tables: dict[str, tuple[str, pa.ChunkedArray | pa.Array, pa.Table]] = {}
         self._requests_unparsed: dict[str, str] = {}  # path -> JSON, from the persisted index, parsed on use
-        # the persisted index; not (yet) for table sources, which DuckDB's readers load whole anyway
-        self.cache = None if self.table_sources else IndexCache.for_index(self, cache)
+        self._table_versions: dict[str, str] = {}  # table sources in the persisted index, not checked yet
+        self.cache = IndexCache.for_index(self, cache)  # the persisted index
 
     # ----------------------------------------------------------------- building
     def refresh(self, progress: Progress | None = None) -> RefreshStats:
@@ -287,23 +287,26 @@ class Index:
         stats.parsed = len(changed)
 
     def _refresh_tables(self, stats: RefreshStats) -> bool:
-        """Read the table sources whose file changed; True when any did (docs/formats.md)."""
+        """Read the table sources whose file changed; True when any did (docs/formats.md).
+
+        A table the persisted index holds at the same version is taken from it, not read again."""
         changed = False
         for source in self.table_sources:
             label = source.location
             try:
                 path = tables_io.fetch(label)
-                stamp = tables_io.version(path)
+                stamp = tables_io.version(path, source, self.definition)
             except tables_io.TableError as exc:
                 path, stamp = None, f"unreachable:{exc}"
             known = self._tables.get(label)
             if known is not None and known[0] == stamp:
                 continue
+            if known is None and self._table_versions.get(label) == stamp:
+                self._tables[label] = (stamp, *self._table_rows(label))  # unchanged since the snapshot
+                del self._table_versions[label]
+                continue
             changed = True
-            for key in [k for k in self._problems if k[0] == "tables" and k[1].startswith(label)]:
-                del self._problems[key]
-            if known is not None and len(known[1]):
-                self._delete_table_rows(known[1])
+            self._forget_table(label, known)
             try:
                 read = tables_io.read_source(source, self.definition, path) if path is not None else None
             except Exception as exc:  # noqa: BLE001 - any failure is this table's report row
@@ -318,7 +321,28 @@ class Index:
                 self._insert_tables(read.evaluations, read.scores)
             self._tables[label] = (stamp, read.evaluations.column("eval_id"), read.metadata)
             stats.parsed += read.evaluations.num_rows
+        for label in list(self._table_versions):  # in the snapshot, no longer a table source
+            self._forget_table(label, None)
+            changed = True
         return changed
+
+    def _forget_table(self, label: str, known: tuple[str, Any, pa.Table] | None) -> None:
+        """Remove a table source's rows and report rows (``known``: what this process read of it)."""
+        for key in [k for k in self._problems if k[0] == "tables" and k[1].startswith(label)]:
+            del self._problems[key]
+        if known is not None and len(known[1]):
+            self._delete_table_rows(known[1])
+        elif label in self._table_versions:  # read by an earlier process: its rows came from the snapshot
+            self._delete_table_rows(self._table_rows(label)[0])
+        self._table_versions.pop(label, None)
+        self._tables.pop(label, None)
+
+    def _table_rows(self, label: str) -> tuple[pa.ChunkedArray, pa.Table]:
+        """The eval_ids and metadata rows of a table source in the index (every id is `<location>#...`)."""
+        prefix = {"prefix": f"{label}#"}
+        ids = self.con.sql(sql("table_source_ids"), params=prefix).to_arrow_table().column("eval_id")
+        metadata = self.con.sql(sql("table_source_requests"), params=prefix).to_arrow_table()
+        return ids, metadata.cast(tables_io.REQUEST_TYPES)
 
     def _parse(self, paths: list[str], progress: Progress | None, early: list[Any]) -> Iterator[ParsedBatch]:
         """The changed files, parsed in batches (so the progress bar moves).

@@ -19,6 +19,8 @@ tables; it never writes anywhere.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -134,14 +136,22 @@ def fetch(location: str) -> Path:
         ) from exc
 
 
-def version(path: Path) -> str:
-    """What tells a change of a fetched table file: its path (a Hub download's names the commit),
-    modification time and size."""
+def version(path: Path, source: TableSource, definition: Definition) -> str:
+    """What tells a change of a table: its file's modification time, size and path (a Hub download's path
+    names the commit), and a digest of what decides how it is read (the entry, the definition's benchmarks
+    and revision patterns). The time comes first, as in a results file's version: the persisted index
+    re-reads a table changed too close to its snapshot (lib.index.cache, the "racy" rule)."""
+    how = [
+        source.model_dump(mode="json"),
+        [(b.id, b.name, b.higher_is_better) for b in definition.benchmarks],
+        list(definition.revision_patterns),
+    ]
+    digest = hashlib.sha256(json.dumps(how, sort_keys=True).encode()).hexdigest()[:16]
     try:
         st = os.stat(path)
     except OSError:
-        return "missing"
-    return f"{path}:{st.st_mtime_ns}:{st.st_size}"
+        return f"missing:{digest}"
+    return f"{st.st_mtime_ns}:{st.st_size}:{digest}:{path}"
 
 
 def read_arrow(path: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> pa.Table:
