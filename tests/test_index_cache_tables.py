@@ -36,9 +36,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = table_sources.read_source
 
-    def spy(source: Any, definition: Any, path: Any = None) -> Any:
+    def spy(source: Any, definition: Any, path: Any = None, **kwargs: Any) -> Any:
         seen.append(source.location)
-        return real(source, definition, path)
+        return real(source, definition, path, **kwargs)
 
     monkeypatch.setattr(table_sources, "read_source", spy)
     return seen

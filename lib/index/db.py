@@ -307,9 +307,14 @@ class Index:
                 continue
             changed = True
             self._forget_table(label, known)
-            try:
-                read = tables_io.read_source(source, self.definition, path) if path is not None else None
+            try:  # the rows are inserted as they are made (the sink), the scores streamed
+                read = (
+                    tables_io.read_source(source, self.definition, path, sink=self._insert_tables)
+                    if path is not None
+                    else None
+                )
             except Exception as exc:  # noqa: BLE001 - any failure is this table's report row
+                self._delete_table_rows(self._table_rows(label)[0])  # what a failed insert left
                 read = tables_io.TableRead(
                     problems=[(label, "error", reason(f"cannot read the table: {exc}"))]
                 )
@@ -317,8 +322,6 @@ class Index:
                 read = tables_io.TableRead(problems=[(label, "error", stamp.removeprefix("unreachable:"))])
             for where, level, why in read.problems:
                 self._problems.setdefault(("tables", where), []).append(IngestProblem(where, why, level))
-            if read.evaluations.num_rows:
-                self._insert_tables(read.evaluations, read.scores)
             self._tables[label] = (stamp, read.evaluations.column("eval_id"), read.metadata)
             stats.parsed += read.evaluations.num_rows
         for label in list(self._table_versions):  # in the snapshot, no longer a table source
@@ -442,7 +445,7 @@ class Index:
             self.generation += 1
             self.cache = None  # rows that come from no file are never persisted as the store's index
 
-    def _insert_tables(self, evaluations: pa.Table, scores: pa.Table) -> None:
+    def _insert_tables(self, evaluations: pa.Table, scores: pa.Table | pa.RecordBatchReader) -> None:
         with self._lock:
             first = self._next_eval_no
             self._next_eval_no += evaluations.num_rows

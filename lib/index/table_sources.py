@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,8 +165,17 @@ def read_arrow(path: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> pa.Table
         raise TableError(f"{path.name}: DuckDB cannot read it as {kind}: {str(exc).splitlines()[0]}") from exc
 
 
-def read_source(source: TableSource, definition: Definition, path: Path | None = None) -> TableRead:
-    """Every evaluation, metadata row and report row of one table source (``path``: its fetched file)."""
+Sink = Callable[[pa.Table, pa.RecordBatchReader], None]
+
+
+def read_source(
+    source: TableSource, definition: Definition, path: Path | None = None, sink: Sink | None = None
+) -> TableRead:
+    """Every evaluation, metadata row and report row of one table source (``path``: its fetched file).
+
+    With a ``sink``, the scores are not returned: the sink gets the evaluations and a stream of the
+    scores (Arrow record batches), to insert while they are made. A table of 1,000,000 rows x 20
+    benchmarks has 20,000,000 scores; held whole as Arrow they would cost gigabytes more at the peak."""
     label = source.location
     con = duckdb.connect(":memory:")
     try:
@@ -177,8 +186,8 @@ def read_source(source: TableSource, definition: Definition, path: Path | None =
         except TableError as exc:
             return TableRead(problems=[(label, "error", str(exc))])
         if layout == "long":
-            return _read_long(con, label, table, source, definition)
-        return _read_wide(con, label, table, source, definition, layout == "open_llm_leaderboard")
+            return _read_long(con, label, table, source, definition, sink)
+        return _read_wide(con, label, table, source, definition, layout == "open_llm_leaderboard", sink)
     finally:
         con.close()
 
@@ -210,6 +219,7 @@ def _read_wide(
     source: TableSource,
     definition: Definition,
     oll: bool,
+    sink: Sink | None,
 ) -> TableRead:
     out = TableRead()
     columns = table.column_names
@@ -290,7 +300,7 @@ def _read_wide(
     _report_failures(con, "table_wide_failures", label, out)
     fmt = "Open LLM Leaderboard table" if oll else "wide table"
     out.evaluations = _evaluations(con, fmt, definition)
-    out.scores = con.sql(_sql("table_wide_scores"), params=params).to_arrow_table().cast(SCORE_TYPES)
+    _scores(con, "table_wide_scores", params, out, sink)
     out.metadata = con.sql(_sql("table_wide_metadata")).to_arrow_table().cast(REQUEST_TYPES)
     return out
 
@@ -325,7 +335,12 @@ def _benchmark_columns(
 
 # ----------------------------------------------------------------------------- long tables
 def _read_long(
-    con: duckdb.DuckDBPyConnection, label: str, table: pa.Table, source: TableSource, definition: Definition
+    con: duckdb.DuckDBPyConnection,
+    label: str,
+    table: pa.Table,
+    source: TableSource,
+    definition: Definition,
+    sink: Sink | None,
 ) -> TableRead:
     out = TableRead()
     columns = table.column_names
@@ -383,7 +398,7 @@ def _read_long(
     con.execute(_sql("table_long_ok"))
     con.execute(_sql("table_long_evals"), {"label": label})
     out.evaluations = _evaluations(con, "long table", definition)
-    out.scores = con.sql(_sql("table_long_scores")).to_arrow_table().cast(SCORE_TYPES)
+    _scores(con, "table_long_scores", {}, out, sink)
     return out
 
 
@@ -413,6 +428,19 @@ def _evaluations(con: duckdb.DuckDBPyConnection, source_format: str, definition:
     )
     query = _sql("table_evaluations")
     return con.sql(query, params={"source_format": source_format}).to_arrow_table().cast(EVAL_TYPES)
+
+
+def _scores(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], out: TableRead, sink: Sink | None
+) -> None:
+    """The scores of ``out.evaluations``: into ``out.scores``, or streamed to the sink with them."""
+    if not out.evaluations.num_rows:
+        return
+    relation = con.sql(_sql(query), params=params or None)
+    if sink is None:
+        out.scores = relation.to_arrow_table().cast(SCORE_TYPES)
+    else:
+        sink(out.evaluations, relation.to_arrow_reader(100_000))
 
 
 def _report_failures(con: duckdb.DuckDBPyConnection, query: str, label: str, out: TableRead) -> None:
