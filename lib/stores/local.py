@@ -14,6 +14,7 @@ import os
 import stat
 import tempfile
 import time
+from operator import itemgetter
 from pathlib import Path
 
 from lib.stores.base import (
@@ -54,9 +55,11 @@ class LocalFileStore:
             raise StoreMissingError(
                 f"store folder {self.root} does not exist yet (the first write creates it)"
             )
+        # the loop runs once per entry (200,000 at the largest stores): plain strings, few calls
         found: list[FileInfo] = []
-        stack = [str(self.root)]  # plain strings: Path objects cost more than the system calls here
+        stack = [str(self.root)]
         root_len = len(stack[0]) + 1
+        slash = os.sep != "/"
         while stack:
             try:
                 with os.scandir(stack.pop()) as entries:
@@ -78,18 +81,21 @@ class LocalFileStore:
                         ):
                             found.append(self._skipped(entry, root_len, NOT_RESULTS))
                         elif name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
-                            rel = entry.path[root_len:].replace(os.sep, "/")
-                            if not _is_utf8(rel):
+                            rel = entry.path[root_len:]
+                            if slash:
+                                rel = rel.replace(os.sep, "/")
+                            if not rel.isascii() and not _is_utf8(rel):
                                 if irregular:
                                     found.append(self._irregular(entry, root_len, _NOT_UTF8))
                                 continue
                             st = entry.stat(follow_symlinks=False)
-                            found.append(FileInfo(rel, st.st_size, f"{st.st_mtime_ns}:{st.st_size}"))
+                            size = st.st_size
+                            found.append(FileInfo(rel, size, f"{st.st_mtime_ns}:{size}"))
                         elif irregular and name.endswith(suffixes):
                             found.append(self._other(entry, root_len))
             except OSError:
                 continue
-        found.sort(key=lambda f: f.path)
+        found.sort(key=itemgetter(0))  # by path (a sort on str keys has CPython's fast comparison)
         self._listed = {f.path for f in found if not f.problem and not f.version.startswith("link:")}
         return found
 
