@@ -7,6 +7,7 @@ The cases and what each must show are listed in docs/formats.md.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,59 @@ def test_csv_output_carries_nulls_not_inf():
     text = null_non_finite(frame).to_csv(index=False)
     assert "inf" not in text
     assert text.splitlines()[1] == "a,,1"
+
+
+def _csv_frames() -> list:
+    """Generated frames of every kind of column the CLI writes: numbers of every magnitude, missing and
+    non-finite values, booleans, nullable integers and hostile text."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    specials = [0.0, -0.0, 100.0, 1e-5, 1e-4, 1e15, 1e16, 5e-324, 1.7976931348623157e308, 0.1, 1 / 3]
+    specials += [math.inf, -math.inf, math.nan, 2.5, 123456789012345678.0]
+    texts = [None, "", "a,b", 'x"y', "line\nbreak", " lead", "trail ", "é", "tab\tx", "'q'", "=1+2"]
+    texts += ["null", "NaN", "a;b", "\\", '"', '""', "org/model-1", "🦙"]
+    frames = []
+    for n in (0, 1, 3000):
+        values = np.concatenate([rng.uniform(0, 100, n), specials])[: max(n, 1) if n < 3000 else None]
+        m = len(values)
+        with np.errstate(over="ignore"):  # the largest float times 1e8: an infinity, on purpose
+            scaled = rng.permutation(values) * rng.choice([1, 1e-8, 1e8], m)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rank": pd.array([i if i % 7 else None for i in range(m)], dtype="Int64"),
+                    "n": np.arange(m),
+                    "score": values,
+                    "scaled": scaled,
+                    "flag": [bool(i % 2) for i in range(m)],
+                    "maybe": pd.array([(True, False, None)[i % 3] for i in range(m)], dtype="boolean"),
+                    "text": [texts[i % len(texts)] for i in range(m)],
+                    "none": [None] * m,
+                    'odd "name", here': [f"m{i}" for i in range(m)],
+                }
+            )
+        )
+    return frames
+
+
+def test_csv_writer_writes_what_pandas_writes():
+    """The CLI's CSV (DuckDB writes it) is byte for byte pandas' ``to_csv`` with non-finite as empty."""
+    import io
+
+    import pandas as pd
+
+    from lib.analysis.leaderboard import null_non_finite
+    from lib.cli._common import write_csv
+
+    frames = _csv_frames()
+    frames.append(pd.DataFrame({"when": pd.to_datetime(["2026-01-01", None]), "x": [1.5, None]}))  # pandas
+    frames.append(pd.DataFrame({"mixed": [1, "a", None, 2.5]}))  # objects of several kinds: pandas
+    for frame in frames:
+        ours = io.StringIO()
+        write_csv(frame, ours)
+        assert ours.getvalue() == null_non_finite(frame).to_csv(index=False)
 
 
 def _template_index():
