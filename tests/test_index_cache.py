@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from lib.core.config import load_definition
@@ -239,3 +240,128 @@ def test_two_processes_at_once_neither_corrupt_nor_block(tmp_path):
     index, stats = _open(tmp_path)
     assert stats.parsed == 0 and index.counts()["evaluations"] == 30
     assert not list((tmp_path / "cache").glob("*.tmp"))  # no writer left a temporary file
+
+
+# ----------------------------------------------------------------- derived results (the score matrix)
+def _ranked(index: Index) -> pd.DataFrame:
+    """The leaderboard table of the default view, every column."""
+    from lib.analysis.leaderboard import LeaderboardView, build_table
+
+    return build_table(index, index.definition, LeaderboardView()).frame
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        pd.testing.assert_frame_equal(a, b)
+    except AssertionError:
+        return False
+    return True
+
+
+def _no_sql(monkeypatch) -> None:
+    """From here on, computing the score matrix fails the test: it must come from beside the snapshot."""
+    from lib.analysis import ranking
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the score matrix was computed again")
+
+    monkeypatch.setattr(ranking, "_matrix_table", fail)
+
+
+def _derived(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache").glob("*.derived-*.arrow"))
+
+
+def test_unchanged_store_ranks_from_the_kept_score_matrix(tmp_path, monkeypatch):
+    _store(tmp_path)
+    first, _ = _open(tmp_path)
+    expected = _ranked(first)  # computed, and kept beside the snapshot
+    assert len(_derived(tmp_path)) == 1
+    with monkeypatch.context() as patch:
+        _no_sql(patch)
+        again, stats = _open(tmp_path)
+        assert stats.cached and not stats.parsed
+        assert _same(_ranked(again), expected)
+    fresh = Index(load_definition("demo"), str(tmp_path / "results"), str(tmp_path / "requests"), cache=False)
+    fresh.refresh()
+    assert _same(_ranked(fresh), expected)  # the same as a ranking from the files
+
+
+@pytest.mark.parametrize("change", ["changed", "added", "removed", "request"])
+def test_kept_score_matrix_is_never_used_for_other_data(tmp_path, change):
+    _store(tmp_path)
+    first, _ = _open(tmp_path)
+    _ranked(first)
+    old = _derived(tmp_path)
+    if change == "changed":
+        result_file(tmp_path / "results", "org/m1", {"leaderboard_gpqa": {"acc_norm": 0.99}})
+    elif change == "added":
+        result_file(tmp_path / "results", "org/new", {"leaderboard_gpqa": {"acc_norm": 0.5}})
+    elif change == "removed":
+        for path in (tmp_path / "results" / "org__m2").iterdir():
+            path.unlink()
+    else:  # a request's metadata is part of every ranked row
+        request_file(tmp_path / "requests", "org/m3", params=99.0)
+    _age(tmp_path)
+    index, stats = _open(tmp_path)
+    fresh = Index(load_definition("demo"), str(tmp_path / "results"), str(tmp_path / "requests"), cache=False)
+    fresh.refresh()
+    assert _same(_ranked(index), _ranked(fresh))
+    assert not _same(_ranked(index), _ranked(first))
+    assert not set(old) & set(_derived(tmp_path))  # the old snapshot's file is gone with its token
+    # and the new snapshot's matrix is kept: a third process ranks without SQL
+    again, _ = _open(tmp_path)
+    assert _same(_ranked(again), _ranked(fresh))
+
+
+def test_refresh_in_the_same_process_drops_the_kept_matrix(tmp_path):
+    """A long-running app: once a refresh changed the data, neither the memo nor the kept file serves."""
+    _store(tmp_path)
+    index, _ = _open(tmp_path)
+    before = _ranked(index)
+    result_file(tmp_path / "results", "org/m0", {"leaderboard_gpqa": {"acc_norm": 0.77}})
+    index.cache.saved_at = time.time()  # not due: the change stays unsaved, the snapshot is older
+    index.refresh()
+    after = _ranked(index)
+    assert not _same(after, before)
+    gpqa = after.set_index("model")["gpqa_norm"]
+    assert gpqa["org/m0"] == pytest.approx(100 * (0.77 - 0.25) / 0.75)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other token"])
+def test_damaged_kept_matrix_is_computed_again(tmp_path, damage):
+    _store(tmp_path)
+    first, _ = _open(tmp_path)
+    expected = _ranked(first)
+    (kept,) = _derived(tmp_path)
+    if damage == "garbage":
+        kept.write_bytes(os.urandom(3000))
+    elif damage == "truncated":
+        kept.write_bytes(kept.read_bytes()[:-200])
+    else:  # a file of another snapshot put under this one's name
+        first.cache.save_derived("f" * 32, "other", first.cache.load_derived(first.cache.token, _name(first)))
+        other = next(p for p in _derived(tmp_path) if "ffff" in p.name)
+        kept.write_bytes(other.read_bytes())
+    again, _ = _open(tmp_path)
+    assert _same(_ranked(again), expected)
+    assert again.cache.load_derived(again.cache.token, _name(again)) is not None  # written again, good
+
+
+def _name(index: Index) -> str:
+    """The name the score matrix of the default view is kept under."""
+    (path,) = [p for p in _derived(index.cache.folder.parent) if index.cache.token in p.name]
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).schema.metadata[b"name"].decode()
+
+
+def test_schema_bump_drops_the_kept_matrix(tmp_path, monkeypatch):
+    _store(tmp_path)
+    first, _ = _open(tmp_path)
+    expected = _ranked(first)
+    monkeypatch.setattr(cache, "_schema_version", "another release")
+    index, stats = _open(tmp_path)
+    assert index.cache.status == "discarded: was written by another code version"
+    assert _same(_ranked(index), expected)
+    assert len(_derived(tmp_path)) == 1  # the old snapshot's matrix was deleted with its token

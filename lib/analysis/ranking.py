@@ -10,14 +10,18 @@ Nothing here draws or reads widgets; the heavy lifting runs as SQL in lib/index/
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 import re
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lib.core.config import Benchmark, Component, Definition, split_metric
 from lib.core.records import default_higher_is_better
@@ -145,12 +149,33 @@ class ScoreMatrix:
 
 
 def score_matrix(index: Index, benchmarks: Sequence[Benchmark], include_partial: bool = False) -> ScoreMatrix:
-    """The matrix for ``benchmarks``, remembered on the index until its data changes."""
-    key = ("score_matrix", tuple(benchmarks), bool(include_partial))
-    return index.memo(key, lambda: _compute_matrix(index, tuple(benchmarks), bool(include_partial)))
+    """The matrix for ``benchmarks``, remembered on the index until its data changes, and kept beside
+    the persisted index (``Index.persisted``), so a new process on an unchanged store skips the SQL."""
+    selection = (tuple(benchmarks), bool(include_partial))
+    name = f"score_matrix {_code_version()} {selection!r}"
+    return index.memo(
+        ("score_matrix", *selection),
+        lambda: _matrix_from_table(
+            index.persisted(name, lambda: _matrix_table(index, *selection)), selection[0]
+        ),
+    )
 
 
-def _compute_matrix(index: Index, benchmarks: tuple[Benchmark, ...], include_partial: bool) -> ScoreMatrix:
+_MATRIX_FIELDS = ("raw", "norm", "se", "raw_se", "shots", "complete")
+_MATRIX_PREFIX = "matrix:"  # no metadata column (an SQL name) has a colon
+
+
+@functools.cache
+def _code_version() -> str:
+    """A hash of what computes the matrix (this module and its SQL), part of its persisted name."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in ("leaderboard_benchmarks", "leaderboard_rows", "leaderboard_cells", "leaderboard_meta"):
+        digest.update(sql(name).encode())
+    return digest.hexdigest()[:16]
+
+
+def _matrix_table(index: Index, benchmarks: tuple[Benchmark, ...], include_partial: bool) -> pa.Table:
+    """The matrix as one Arrow table: the rows' metadata columns, then one column per field and benchmark."""
     with index._lock:
         cursor = index.con.cursor()
         try:
@@ -158,13 +183,15 @@ def _compute_matrix(index: Index, benchmarks: tuple[Benchmark, ...], include_par
             cursor.execute(sql("leaderboard_benchmarks"), {"include_partial": include_partial})
             cursor.execute(sql("leaderboard_rows"))
             cells = cursor.sql(sql("leaderboard_cells")).fetchnumpy()
-            rows = cursor.sql(sql("leaderboard_meta")).to_arrow_table().to_pandas()
+            rows = cursor.sql(sql("leaderboard_meta")).to_arrow_table()
         finally:
             cursor.close()
     # rows arrive in tie-break order (oldest first, then row key); place each cell on its row
-    position = np.empty(len(rows), dtype=np.int64)
-    position[rows.pop("row_idx").to_numpy()] = np.arange(len(rows))
-    shape = (len(rows), len(benchmarks))
+    n = rows.num_rows
+    position = np.empty(n, dtype=np.int64)
+    position[rows.column("row_idx").to_numpy()] = np.arange(n)
+    rows = rows.drop_columns(["row_idx"])
+    shape = (n, len(benchmarks))
     at = (
         position[np.asarray(cells["row_idx"], dtype=np.int64)],
         np.asarray(cells["bench_no"], dtype=np.int64),
@@ -179,15 +206,39 @@ def _compute_matrix(index: Index, benchmarks: tuple[Benchmark, ...], include_par
         out[at] = np.asarray(values, dtype=dtype)
         return out
 
+    arrays = {
+        "raw": wide("raw"),
+        "norm": wide("norm"),
+        "se": wide("norm_se"),
+        "raw_se": wide("raw_se"),
+        "shots": wide("n_shot"),
+        "complete": wide("complete", False, bool),
+    }
+    for field in _MATRIX_FIELDS:
+        for j in range(len(benchmarks)):
+            rows = rows.append_column(f"{_MATRIX_PREFIX}{field}:{j}", pa.array(arrays[field][:, j]))
+    return rows
+
+
+def _matrix_from_table(table: pa.Table, benchmarks: tuple[Benchmark, ...]) -> ScoreMatrix:
+    k = len(benchmarks)
+    names = [c for c in table.column_names if not c.startswith(_MATRIX_PREFIX)]
+
+    def matrix(field: str, dtype: type) -> np.ndarray:
+        out = np.empty((table.num_rows, k), dtype=dtype)
+        for j in range(k):
+            out[:, j] = table.column(f"{_MATRIX_PREFIX}{field}:{j}").to_numpy()
+        return out
+
     return ScoreMatrix(
-        rows=rows,
+        rows=table.select(names).to_pandas(),
         bench_ids=tuple(b.id for b in benchmarks),
-        raw=wide("raw"),
-        norm=wide("norm"),
-        se=wide("norm_se"),
-        raw_se=wide("raw_se"),
-        shots=wide("n_shot"),
-        complete=wide("complete", False, bool),
+        raw=matrix("raw", float),
+        norm=matrix("norm", float),
+        se=matrix("se", float),
+        raw_se=matrix("raw_se", float),
+        shots=matrix("shots", float),
+        complete=matrix("complete", bool),
     )
 
 

@@ -13,6 +13,12 @@ the old one atomically; readers attach it read-only and copy it into their in-me
 a command-line process at once neither corrupt nor block each other; the last writer's snapshot wins, and
 both are valid snapshots of the store.
 
+Beside a snapshot, results derived from exactly its content (the ranking's score matrix at 100,000
+evaluations costs seconds to compute) may be kept as Arrow files (``load_derived``/``save_derived``),
+named after the snapshot's token, a random id written with each snapshot: a new snapshot makes the old
+token's files unreachable (and deletes them), so a derived file is never used for other data. The index
+decides when its content still equals its snapshot (``Index.persisted``).
+
 A file changed within ``RACY_NS`` of the listing that produced a snapshot is re-read on load (the "racy
 clean" rule of git): a rewrite in the same clock tick with the same size would otherwise look unchanged.
 
@@ -116,6 +122,7 @@ class IndexCache:
         self.path = folder / f"index-{name}.duckdb"
         self.status = "not used yet"  # what the last load did, for logs and tests
         self.saved_at: float | None = None
+        self.token: str | None = None  # the token of the snapshot last loaded or saved (derived files)
 
     @classmethod
     def for_index(cls, index: Index, folder: Path | str | bool | None) -> IndexCache | None:
@@ -141,6 +148,7 @@ class IndexCache:
         """Fill the (empty) ``index`` from the snapshot; the number of files it knows, 0 when none is used.
 
         On any doubt the snapshot is discarded and the index left empty, to be built from the files."""
+        self.token = None
         if not self.path.is_file():
             self.status = "no snapshot"
             return 0
@@ -156,6 +164,7 @@ class IndexCache:
             if meta.get("stores") != self.stores:
                 return self._discard("belongs to other stores", con)
             listed_ns = int(meta["listed_ns"])
+            token = str(meta["token"])
             versions = con.table("index_snapshot.cache_versions").fetchall()
             problem_rows = con.table("index_snapshot.cache_problems").order("seq").fetchall()
             request_rows = con.table("index_snapshot.cache_requests").fetchall()
@@ -186,6 +195,7 @@ class IndexCache:
         index._requests = {}
         index._requests_unparsed = dict(request_rows)  # parsed when a caller asks for the records
         index._next_eval_no = int(next_eval_no[0][0])
+        self.token = token
         with contextlib.suppress(OSError):
             os.utime(self.path)  # recently used: not pruned
         self.status = f"loaded {len(versions):,} files ({racy} changed too recently to trust)"
@@ -216,7 +226,13 @@ class IndexCache:
             log.warning("index cache folder %s cannot be created (%s): not cached", self.folder, exc)
             return False
         tmp = self.folder / f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        meta = {"schema_version": schema_version(), "stores": self.stores, "listed_ns": str(listed_ns)}
+        token = uuid.uuid4().hex
+        meta = {
+            "schema_version": schema_version(),
+            "stores": self.stores,
+            "listed_ns": str(listed_ns),
+            "token": token,
+        }
         versions = [("results", p, v) for p, v in index._versions.items()]
         versions += [("requests", p, v) for p, v in index._request_versions.items()]
         versions += [("tables", p, v) for p, (v, _, _) in index._tables.items()]
@@ -255,14 +271,60 @@ class IndexCache:
                     leftover.unlink()
             return False
         self.saved_at = time.time()
+        self.token = token
         self._prune()
         return True
 
+    # ----------------------------------------------------------------- derived results
+    def _derived_path(self, token: str, name: str) -> Path:
+        key = hashlib.sha256(name.encode()).hexdigest()[:24]
+        return self.folder / f"{self.path.stem}.derived-{token}-{key}.arrow"
+
+    def load_derived(self, token: str, name: str) -> pa.Table | None:
+        """The table saved for ``name`` beside the snapshot ``token``; None when there is none (or it
+        is damaged: it is then deleted, and the caller computes it again)."""
+        path = self._derived_path(token, name)
+        try:
+            with pa.memory_map(str(path)) as source:
+                table = pa.ipc.open_file(source).read_all()
+            meta = table.schema.metadata or {}
+            if meta.get(b"token") != token.encode() or meta.get(b"name") != name.encode():
+                raise ValueError("it belongs to another snapshot or name")
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - damaged: computed again, never trusted
+            log.warning("index cache %s cannot be read (%s): computing it again", path, exc)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        return table.replace_schema_metadata(None)
+
+    def save_derived(self, token: str, name: str, table: pa.Table) -> bool:
+        """Keep ``table`` beside the snapshot ``token`` (atomically); False when it could not be."""
+        path = self._derived_path(token, name)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        table = table.replace_schema_metadata({"token": token, "name": name})
+        try:
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(tmp, path)
+        except Exception as exc:  # noqa: BLE001 - a full disk or a read-only folder: not kept
+            log.warning("index cache %s could not be written (%s): not kept", path, exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return False
+        return True
+
     def _prune(self) -> None:
-        """Delete other snapshots unused for ``MAX_AGE_S`` and temporary files of crashed writers."""
+        """Delete other snapshots unused for ``MAX_AGE_S``, temporary files of crashed writers and the
+        derived files of this snapshot's older tokens."""
         now = time.time()
-        for path in self.folder.glob("*index-*.duckdb*"):
-            if path == self.path:
+        for path in self.folder.glob(f"{self.path.stem}.derived-*"):
+            if f".derived-{self.token}-" not in path.name:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        for path in self.folder.glob("*index-*.*"):
+            if path == self.path or f".derived-{self.token}-" in path.name:
                 continue
             with contextlib.suppress(OSError):
                 age = now - path.stat().st_mtime

@@ -107,6 +107,7 @@ class Index:
         self._next_eval_no = 0
         self._memo: dict[Any, Any] = {}
         self._memo_generation = -1
+        self._snapshot_generation = -1  # the generation whose content is the cache's snapshot, if any
         self._request_versions: dict[str, str] = {}
         self._requests: dict[str, Request] = {}
         self._problems: dict[tuple[str, str], list[IngestProblem]] = {}
@@ -147,9 +148,13 @@ class Index:
             if changed:
                 self.con.execute(sql("canonical_models"))  # one casing per Hub model
             self._write_problems()
+            saved = False
             if self.cache is not None and (changed or (first and not stats.cached)):
                 if first or self.cache.due():
-                    self.cache.save(self, listed_ns)
+                    saved = self.cache.save(self, listed_ns)
+            same_as_snapshot = saved or (
+                not changed and (first and stats.cached > 0 or self._snapshot_generation == self.generation)
+            )
             stats.seconds = time.perf_counter() - started
             store_state = (tuple(self.store_errors), tuple(self.store_notes))
             if (
@@ -161,6 +166,7 @@ class Index:
             ):
                 self._store_state = store_state
                 self.generation += 1
+            self._snapshot_generation = self.generation if same_as_snapshot else -1
             self.loaded_at = time.time()
             stats.errors = list(self.store_errors)
             log.info(
@@ -526,6 +532,23 @@ class Index:
             if key not in self._memo:
                 self._memo[key] = compute()
             return self._memo[key]
+
+    def persisted(self, name: str, compute: Callable[[], pa.Table]) -> pa.Table:
+        """``compute()``, read from beside the persisted index instead when the index holds exactly its
+        snapshot's content and the table was kept there (``lib.index.cache``); kept there otherwise.
+
+        ``name`` must say everything besides the index's content that decides the table (the caller's
+        selection and code). Not remembered in memory: callers wrap this in ``memo``."""
+        with self._lock:
+            cache = self.cache
+            token = cache.token if cache is not None else None
+            if cache is None or token is None or self._snapshot_generation != self.generation:
+                return compute()
+            table = cache.load_derived(token, name)
+            if table is None:
+                table = compute()
+                cache.save_derived(token, name, table)
+            return table
 
     def query(self, name: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
         """Run the named query of ``lib/index/sql`` with bound parameters and return a DataFrame."""
