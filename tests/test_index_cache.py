@@ -365,3 +365,22 @@ def test_schema_bump_drops_the_kept_matrix(tmp_path, monkeypatch):
     assert index.cache.status == "discarded: was written by another code version"
     assert _same(_ranked(index), expected)
     assert len(_derived(tmp_path)) == 1  # the old snapshot's matrix was deleted with its token
+
+
+def test_kept_results_are_bounded_per_snapshot(tmp_path, monkeypatch):
+    """One file per benchmark selection, at most MAX_DERIVED of them: the least recently used go."""
+    from lib.analysis.ranking import score_matrix
+
+    monkeypatch.setattr(cache, "MAX_DERIVED", 2)
+    _store(tmp_path)
+    index, _ = _open(tmp_path)
+    benchmarks = index.definition.benchmarks
+    for selection in (benchmarks[:1], benchmarks[:2], benchmarks[:3]):
+        score_matrix(index, selection)
+        time.sleep(0.01)  # distinct modification times
+    assert len(_derived(tmp_path)) == 2
+    again, _ = _open(tmp_path)
+    with monkeypatch.context() as patch:
+        _no_sql(patch)
+        score_matrix(again, benchmarks[:3])  # the newest two are kept
+        score_matrix(again, benchmarks[:2])

@@ -53,6 +53,7 @@ CACHE_FORMAT = 1
 APP_NAME = "open-eval-leaderboard"
 RACY_NS = 2_000_000_000  # files modified this close to (or after) the snapshot's listing are re-read
 SAVE_EVERY_S = float(os.environ.get("LEADERBOARD_CACHE_SAVE_S", "300"))
+MAX_DERIVED = 4  # derived files kept per snapshot (one per benchmark selection; ~140 MB at 100,000 rows)
 MAX_AGE_S = 30 * 86400  # snapshots not used for this long are deleted when another one is saved
 _ROOT = Path(__file__).resolve().parents[2]
 # What decides the index's content: the tables' SQL, the parsers, the request reader, this module.
@@ -290,6 +291,8 @@ class IndexCache:
             meta = table.schema.metadata or {}
             if meta.get(b"token") != token.encode() or meta.get(b"name") != name.encode():
                 raise ValueError("it belongs to another snapshot or name")
+            with contextlib.suppress(OSError):
+                os.utime(path)  # recently used: kept (save_derived keeps the MAX_DERIVED newest)
         except FileNotFoundError:
             return None
         except Exception as exc:  # noqa: BLE001 - damaged: computed again, never trusted
@@ -313,6 +316,13 @@ class IndexCache:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             return False
+        kept = []
+        for other in self.folder.glob(f"{self.path.stem}.derived-{token}-*.arrow"):
+            with contextlib.suppress(OSError):
+                kept.append((other.stat().st_mtime, other))
+        for _, other in sorted(kept, reverse=True)[MAX_DERIVED:]:  # the least recently used go
+            with contextlib.suppress(OSError):
+                other.unlink()
         return True
 
     def _prune(self) -> None:
