@@ -607,7 +607,7 @@ def measure_big_restart(ctx: Context) -> list[Row]:
     return [
         Row(f"{name}, persisted index", size, statistics.median(warm), "s", len(warm), 1.5,
             "whole process: imports, snapshot copied into memory while both stores are listed, first ranking "
-            "(SQL + score matrix), CSV of every row to /dev/null; runs: " + ", ".join(f"{x:.2f}" for x in warm)
+            "(its score matrix read from beside the snapshot), CSV of every row to /dev/null; runs: " + ", ".join(f"{x:.2f}" for x in warm)
             + f" s; the store took {written:.0f} s to write (not timed)"),
         Row(f"{name}, no persisted index", size, statistics.median(cold), "s", len(cold), None,
             "parses every file and request; the first run also writes the snapshot; runs: "
