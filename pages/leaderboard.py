@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from lib.analysis.leaderboard import build_table
 from lib.analysis.ranking import RankingError
 from lib.ui import charts as charts_ui
 from lib.ui import leaderboard as ui
@@ -35,7 +34,7 @@ def leaderboard() -> None:
         base = ui.cached_frame(
             index, index.generation, str(definition.path), view.benchmarks, weights, view.include_partial
         )
-        table = build_table(index, definition, view, base=base)
+        table = ui.ranked_view(index, definition, view, base)
     except RankingError as exc:
         progress_done()
         st.error(f"{plain(exc)}. Change the selection above.")
@@ -49,7 +48,7 @@ def leaderboard() -> None:
         f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
         f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
     )
-    every_row = ui.table(table, view.raw, columns)
+    every_row = ui.table(table, view.raw, columns, ui.view_key(index, view))
     progress_done()  # the loading bar stays until the table is drawn
     charts_ui.section(table, view, chart)
     ui.downloads(every_row)

@@ -131,3 +131,22 @@ def test_an_admin_flags_a_model_from_the_leaderboard_and_it_is_hidden(tmp_path, 
         if "contaminated on GPQA" in p.read_text()
     ]
     assert flagged
+
+
+def test_custom_weights_are_drawn_with_their_toggle_and_keep_their_values_while_off():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["w_gpqa"] = "3"
+    at.run()
+    assert not at.number_input, "no weight inputs while custom weights are off"
+    assert at.query_params["w_gpqa"] == "3.0"  # the link's weight is kept for when they are turned on
+    at.toggle(key="url_weighted").set_value(True).run()
+    assert at.number_input(key="url_w_gpqa").value == 3.0
+    at.number_input(key="url_w_gpqa").set_value(7.0).run()
+    ranked_with_weights = list(at.dataframe[0].value["Model"])
+    at.toggle(key="url_weighted").set_value(False).run()
+    at.text_input[0].input("").run()  # another rerun while the inputs are not drawn
+    assert not at.number_input
+    assert at.query_params["w_gpqa"] == "7.0"
+    at.toggle(key="url_weighted").set_value(True).run()
+    assert at.number_input(key="url_w_gpqa").value == 7.0
+    assert list(at.dataframe[0].value["Model"]) == ranked_with_weights

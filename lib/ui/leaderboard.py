@@ -22,6 +22,7 @@ from lib.analysis.leaderboard import (
     SIZE_BUCKETS,
     LeaderboardTable,
     LeaderboardView,
+    build_table,
     display_frame,
     null_non_finite,
     unfiltered_frame,
@@ -29,7 +30,7 @@ from lib.analysis.leaderboard import (
 from lib.analysis.search import describe_syntax
 from lib.core.config import Definition
 from lib.index import Index
-from lib.ui import pages, state
+from lib.ui import memo, pages, state
 from lib.ui.state import Setting
 from lib.ui.tables import show_table
 
@@ -229,14 +230,21 @@ def column_picker(column_setting: Setting) -> None:
 
 
 def _weights(definition: Definition, by_key: dict[str, Setting]) -> dict[str, float] | None:
+    """The weights' expander. Its number inputs are drawn only while "Use custom weights" is on: a
+    collapsed expander's widgets are still built by the browser on every page load (one per benchmark).
+    While they are not drawn their values are kept (and stay in the URL) for when the toggle is on again."""
+    weight_keys = [by_key[f"w_{b.id}"].widget_key for b in definition.benchmarks]
     with st.expander("Custom weights for the average"):
         st.toggle("Use custom weights", key=by_key["weighted"].widget_key)
+        if not state.value(by_key["weighted"]):
+            for key in weight_keys:  # Streamlit drops an undrawn widget's value at the end of a run
+                if key in st.session_state:
+                    st.session_state[key] = st.session_state[key]
+            st.caption("Turn this on to give each benchmark its own weight in the average.")
+            return None
         cols = st.columns(len(definition.benchmarks))
-        for col, bench in zip(cols, definition.benchmarks, strict=True):
-            col.number_input(bench.name, min_value=0.0, max_value=MAX_WEIGHT, step=0.5,
-                             key=by_key[f"w_{bench.id}"].widget_key)  # fmt: skip
-    if not state.value(by_key["weighted"]):
-        return None
+        for col, bench, key in zip(cols, definition.benchmarks, weight_keys, strict=True):
+            col.number_input(bench.name, min_value=0.0, max_value=MAX_WEIGHT, step=0.5, key=key)
     return {b.id: float(state.value(by_key[f"w_{b.id}"])) for b in definition.benchmarks}
 
 
@@ -284,20 +292,49 @@ def show_more(total: int, sent: int, rank_label: str) -> None:
     st.button(f"Show {more:,} more", on_click=add, key="show_more_rows")
 
 
-def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> Callable[[], pd.DataFrame]:
+def view_key(index: Index, view: LeaderboardView) -> tuple:
+    """What a ranked view depends on: this index's data (its identity and generation), the definition
+    and every control. The key of ``ranked_view`` and of the grid's rows (``lib.ui.memo``)."""
+    return ("leaderboard", id(index), index.generation, str(index.definition.path), view)
+
+
+def ranked_view(
+    index: Index, definition: Definition, view: LeaderboardView, base: pd.DataFrame
+) -> LeaderboardTable:
+    """The filtered, ranked table of ``view``, shared by every session that asks for the same view of the
+    same data (a new visitor's default view, a control set back). Callers must not modify it."""
+    return memo.remember(view_key(index, view), lambda: build_table(index, definition, view, base=base))
+
+
+def _shaped_head(table: LeaderboardTable, raw: bool, sent: int) -> tuple[pd.DataFrame, bool]:
+    """The first ``sent`` rows shaped for the grid (every column, links and interval text made), and
+    whether any row of the view is flagged."""
+    head_frame = table.frame.iloc[:sent]
+    head = display_frame(replace(table, frame=head_frame), raw)
+    cells = {"Details": model_links(head_frame), "Model": model_cell_links(head_frame),
+             "± 95%": interval_text(head["± 95%"])}  # fmt: skip
+    flagged = bool((table.frame["flagged"].fillna("").astype(str) != "").any())
+    return head.assign(**cells), flagged
+
+
+def table(
+    table: LeaderboardTable, raw: bool, column_setting: Setting, key: tuple | None = None
+) -> Callable[[], pd.DataFrame]:
     """Draw the table with the chosen columns; returns a function giving the display frame of every
     row of the view (for the downloads, built only when one is asked for).
 
     The grid gets the first ``rows_to_send`` rows only (the view's top by its ranking), and only those
-    rows are shaped for display on a rerun."""
+    rows are shaped for display on a rerun; with ``key`` (``view_key``) the shaped rows are shared by
+    every session showing the same view."""
     total = len(table.frame)
     sent = rows_to_send(total)
-    head_frame = table.frame.iloc[:sent]
-    head = display_frame(replace(table, frame=head_frame), raw)
+    if key is None:
+        head, flagged = _shaped_head(table, raw, sent)
+    else:
+        head, flagged = memo.remember((*key, "head", sent), lambda: _shaped_head(table, raw, sent))
     bench_names = [b.name for b in table.benchmarks]
     chosen = list(state.value(column_setting) or DEFAULT_COLUMNS)
-    flagged = table.frame["flagged"].fillna("").astype(str) != ""
-    if flagged.any() and "Flagged" not in chosen:
+    if flagged and "Flagged" not in chosen:
         chosen.append("Flagged")  # flagged rows are on view: say why they were flagged
     order = [c for c in head.columns if c in chosen or c in bench_names or c in ALWAYS_SHOWN]
     ranked = table.rank_by
@@ -346,10 +383,8 @@ def table(table: LeaderboardTable, raw: bool, column_setting: Setting) -> Callab
     for name, width in zip(("Rank", "Model", score), NARROW_WIDTHS, strict=True):
         if name != "Model" or on_a_phone():
             config[name]["width"] = width  # a phone shows all three (see NARROW_WIDTHS)
-    cells = {"Details": model_links(head_frame), "Model": model_cell_links(head_frame),
-             "± 95%": interval_text(head["± 95%"])}  # fmt: skip
     event = show_table(
-        head.assign(**cells)[order],
+        head[order],
         column_config=config,
         hide_index=True,
         width="stretch",
