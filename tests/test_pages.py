@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.ui.leaderboard import model_from_link
+from lib.ui.leaderboard import WEIGHTS_KEY, model_from_link
 from lib.ui.pages import PAGES, ROOT
 from tests.apptest import entry_script
 
@@ -137,6 +137,9 @@ def test_custom_weights_are_drawn_with_their_toggle_and_keep_their_values_while_
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["w_gpqa"] = "3"
     at.run()
+    assert not at.toggle and not at.number_input, "the weights' expander draws nothing until it is opened"
+    at.session_state[WEIGHTS_KEY] = True  # the user opens it
+    at.run()
     assert not at.number_input, "no weight inputs while custom weights are off"
     assert at.query_params["w_gpqa"] == "3.0"  # the link's weight is kept for when they are turned on
     at.toggle(key="url_weighted").set_value(True).run()
@@ -149,4 +152,8 @@ def test_custom_weights_are_drawn_with_their_toggle_and_keep_their_values_while_
     assert at.query_params["w_gpqa"] == "7.0"
     at.toggle(key="url_weighted").set_value(True).run()
     assert at.number_input(key="url_w_gpqa").value == 7.0
+    assert list(at.dataframe[0].value["Model"]) == ranked_with_weights
+    at.session_state[WEIGHTS_KEY] = False  # closed: the weights in use stay in use
+    at.run()
+    assert not at.number_input and at.query_params["weighted"] == "1"
     assert list(at.dataframe[0].value["Model"]) == ranked_with_weights

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.analysis.compare import MAX_MODELS
 from lib.core.config import load_definition
+from lib.ui.leaderboard import FILTERS_KEY, WEIGHTS_KEY
 from lib.ui.pages import PAGES, ROOT
 from lib.ui.state import MAX_TEXT_CHARS, Setting
 from tests.apptest import entry_script
@@ -162,6 +163,9 @@ def test_the_leaderboard_clamps_and_says_so():
     _assert_page_survived(at, {})
     notices = " ".join(str(w.value) for w in at.warning)
     assert "pmax" in notices and "pmin" in notices and "w\\_gpqa" in notices
+    at.session_state[FILTERS_KEY] = True  # the user opens Filters and the weights: the clamped values
+    at.session_state[WEIGHTS_KEY] = True  # are what their widgets show
+    at.run()
     assert at.number_input(key="url_w_gpqa").value == 100.0
     assert at.select_slider(key="params_range_1").value == (0.0, 1000.0)
 

@@ -33,6 +33,7 @@ from lib.index import Index
 from lib.ui import memo, pages, state
 from lib.ui.state import Setting
 from lib.ui.tables import show_table
+from lib.ui.text import plain
 
 HIDE_LABELS = {"flagged": "Flagged", "merged": "Merges", "moe": "MoE", "deleted": "Deleted from the Hub"}
 MAX_PARAMS = 1000.0
@@ -96,8 +97,16 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
     top[2].multiselect(
         "Benchmarks", list(names), format_func=lambda k: str(names.get(k, k)), key=by_key["bench"].widget_key
     )
-    with st.expander("Filters", expanded=False):
-        cols = st.columns(3)
+    filters = st.expander("Filters", key=FILTERS_KEY, on_change="rerun")  # drawn only when open
+    low, high = sorted((float(state.value(by_key["pmin"])), float(state.value(by_key["pmax"]))))
+    with filters:
+        if not filters.open:
+            state.keep_undrawn(
+                [by_key[k] for k in ("size", "prec", "wt", "hide", "official", "best", "partial")]
+            )
+            st.caption(_filters_summary(by_key))
+    if filters.open:
+        cols = filters.columns(3)
         cols[0].pills("Sizes", list(SIZE_BUCKETS), selection_mode="multi", key=by_key["size"].widget_key,
                       help=SIZE_BUCKET_HELP)  # fmt: skip
         cols[1].multiselect("Precision", list(definition.precisions), key=by_key["prec"].widget_key)
@@ -127,6 +136,30 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         include_partial=bool(state.value(by_key["partial"])),
         search=str(state.value(by_key["q"]) or ""),
     )
+
+
+FILTERS_KEY = "leaderboard_filters_open"
+WEIGHTS_KEY = "leaderboard_weights_open"
+COLUMNS_KEY = "leaderboard_columns_open"
+
+
+def _filters_summary(by_key: dict[str, Setting]) -> str:
+    """What the closed Filters expander applies: its widgets are drawn only when it is opened."""
+    parts = []
+    for key, label in (("size", "sizes"), ("prec", "precision"), ("wt", "weight type")):
+        if state.value(by_key[key]):
+            parts.append(f"{label}: {', '.join(map(str, state.value(by_key[key])))}")
+    low, high = sorted((float(state.value(by_key["pmin"])), float(state.value(by_key["pmax"]))))
+    if (low, high) != (0.0, MAX_PARAMS):
+        parts.append(f"#params {low:g}B to " + ("any" if high >= MAX_PARAMS else f"{high:g}B"))
+    hidden = [HIDE_LABELS.get(h, h).lower() for h in state.value(by_key["hide"]) or ()]
+    if hidden:
+        parts.append("hiding " + ", ".join(hidden))
+    for key, label in (("official", "official providers only"), ("best", "best checkpoint per training"),
+                       ("partial", "partial runs included")):  # fmt: skip
+        if state.value(by_key[key]):
+            parts.append(label)
+    return plain("Applied: " + "; ".join(parts) if parts else "No filter applied.")
 
 
 # Steps of the #Params control, in billions: the usual model sizes, so that 0.5B and 7B are as easy to
@@ -219,7 +252,10 @@ def column_picker(column_setting: Setting) -> None:
     def copy() -> None:
         st.session_state[column_setting.widget_key] = list(st.session_state[key])
 
-    with st.popover("Columns"):
+    picker = st.popover("Columns", key=COLUMNS_KEY, on_change="rerun")  # drawn only when open
+    if not picker.open:
+        return
+    with picker:
         st.multiselect(
             "Columns shown",
             list(OPTIONAL_COLUMNS),
@@ -230,21 +266,29 @@ def column_picker(column_setting: Setting) -> None:
 
 
 def _weights(definition: Definition, by_key: dict[str, Setting]) -> dict[str, float] | None:
-    """The weights' expander. Its number inputs are drawn only while "Use custom weights" is on: a
-    collapsed expander's widgets are still built by the browser on every page load (one per benchmark).
-    While they are not drawn their values are kept (and stay in the URL) for when the toggle is on again."""
-    weight_keys = [by_key[f"w_{b.id}"].widget_key for b in definition.benchmarks]
-    with st.expander("Custom weights for the average"):
-        st.toggle("Use custom weights", key=by_key["weighted"].widget_key)
-        if not state.value(by_key["weighted"]):
-            for key in weight_keys:  # Streamlit drops an undrawn widget's value at the end of a run
-                if key in st.session_state:
-                    st.session_state[key] = st.session_state[key]
-            st.caption("Turn this on to give each benchmark its own weight in the average.")
-            return None
-        cols = st.columns(len(definition.benchmarks))
-        for col, bench, key in zip(cols, definition.benchmarks, weight_keys, strict=True):
-            col.number_input(bench.name, min_value=0.0, max_value=MAX_WEIGHT, step=0.5, key=key)
+    """The weights' expander, drawn only when opened (``on_change="rerun"``); its number inputs only while
+    "Use custom weights" is on. A browser builds a closed expander's widgets on every page load (one
+    input per benchmark). What is not drawn keeps its value (``state.keep_undrawn``): weights in use stay
+    in use, and in the URL, with the expander closed."""
+    weight_settings = [by_key[f"w_{b.id}"] for b in definition.benchmarks]
+    box = st.expander("Custom weights for the average", key=WEIGHTS_KEY, on_change="rerun")
+    with box:
+        if not box.open:
+            state.keep_undrawn([by_key["weighted"], *weight_settings])
+            on = bool(state.value(by_key["weighted"]))
+            st.caption("Custom weights are on." if on else "The average weighs every benchmark alike.")
+        else:
+            st.toggle("Use custom weights", key=by_key["weighted"].widget_key)
+            if not state.value(by_key["weighted"]):
+                state.keep_undrawn(weight_settings)
+                st.caption("Turn this on to give each benchmark its own weight in the average.")
+            else:
+                cols = st.columns(len(definition.benchmarks))
+                for col, bench, setting in zip(cols, definition.benchmarks, weight_settings, strict=True):
+                    col.number_input(bench.name, min_value=0.0, max_value=MAX_WEIGHT, step=0.5,
+                                     key=setting.widget_key)  # fmt: skip
+    if not state.value(by_key["weighted"]):
+        return None
     return {b.id: float(state.value(by_key[f"w_{b.id}"])) for b in definition.benchmarks}
 
 

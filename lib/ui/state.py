@@ -184,6 +184,15 @@ def show_url_notices(notices: Sequence[str]) -> None:
         st.warning(f"Some values in the link were changed:  \n{lines}", icon="🔗")
 
 
+def keep_undrawn(settings: Sequence[Setting]) -> None:
+    """Keep the values of widgets this run does not draw (the contents of a closed lazy expander):
+    Streamlit drops an undrawn widget's value at the end of a run; set again, it is the app's own state
+    and stays, so the setting still applies, stays in the URL, and the widget starts on it when drawn."""
+    for setting in settings:
+        if setting.widget_key in st.session_state:
+            st.session_state[setting.widget_key] = st.session_state[setting.widget_key]
+
+
 def value(setting: Setting) -> Any:
     """The setting's current value (after ``bind``)."""
     return st.session_state.get(setting.widget_key, setting.default)
