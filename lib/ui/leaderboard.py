@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import numpy as np
 import pandas as pd
@@ -497,8 +497,15 @@ def model_links(frame: pd.DataFrame, quote_slash: bool = True) -> list[str]:
     """A relative link to each row's model page (model, revision or sha, precision)."""
     cells = frame[["model", "sha", "revision", "precision"]].fillna("").astype(str)
     safe = "" if quote_slash else "/"
+    quoted: dict[str, str] = {}  # what urlencode writes, each distinct value quoted once
+
+    def q(value: str) -> str:
+        if value not in quoted:
+            quoted[value] = quote_plus(value, safe=safe)
+        return quoted[value]
+
     return [
-        "model?" + urlencode({"model": model, "revision": sha or revision, "precision": precision}, safe=safe)
+        f"model?model={q(model)}&revision={q(sha or revision)}&precision={q(precision)}"
         for model, sha, revision, precision in zip(
             cells["model"], cells["sha"], cells["revision"], cells["precision"], strict=True
         )
