@@ -154,32 +154,48 @@ bench_scores AS (
     ) b ON s.task = b.bench_key
     GROUP BY s.eval_no, b.bench_no
 ),
-bench_cells AS (
+bench_baselines AS (
+    -- one baseline for the benchmark when its components share it (else a normalized column is needed)
     SELECT
-        k.base_no AS row_no,
-        b.bench_no,
-        NULL::VARCHAR AS split_label,
-        true AS complete,
-        arg_max(b.raw, {'date': k.date, 'eval_id': k.eval_id}) AS raw,
-        arg_max(coalesce(b.norm, CASE
+        bench_no, bool_and(higher_is_better) AS higher_is_better,
+        CASE WHEN min(baseline) = max(baseline) THEN min(baseline) END AS baseline
+    FROM components GROUP BY bench_no
+),
+bench_keyed AS (
+    SELECT
+        b.bench_no, b.raw, k.base_no, k.eval_no, k.eval_id, k.date,
+        coalesce(b.norm, CASE
             WHEN NOT c.higher_is_better THEN b.raw
             WHEN c.baseline IS NOT NULL THEN greatest(0.0, b.raw - c.baseline) / (1.0 - c.baseline) * 100.0
-        END), {'date': k.date, 'eval_id': k.eval_id}) AS norm,
+        END) AS norm
+    FROM bench_scores b
+    JOIN candidates k USING (eval_no)
+    JOIN bench_baselines c USING (bench_no)
+),
+bench_cells AS (
+    -- a row with one evaluation takes its cell as it is (a table source's million rows: no aggregation);
+    -- a row with several takes the newest file's (no date or the same date: the path that sorts last)
+    SELECT
+        base_no AS row_no, bench_no, NULL::VARCHAR AS split_label, true AS complete, raw, norm,
+        NULL::DOUBLE AS raw_se, NULL::DOUBLE AS norm_se, NULL::INTEGER AS n_shot, eval_no, date
+    FROM bench_keyed
+    WHERE base_no NOT IN (SELECT base_no FROM shared)
+    UNION ALL
+    SELECT
+        base_no AS row_no,
+        bench_no,
+        NULL::VARCHAR AS split_label,
+        true AS complete,
+        arg_max(raw, {'date': date, 'eval_id': eval_id}) AS raw,
+        arg_max(norm, {'date': date, 'eval_id': eval_id}) AS norm,
         NULL::DOUBLE AS raw_se,
         NULL::DOUBLE AS norm_se,
         NULL::INTEGER AS n_shot,
-        arg_max(k.eval_no, {'date': k.date, 'eval_id': k.eval_id}) AS eval_no,
-        max(k.date) AS date
-    FROM bench_scores b
-    JOIN candidates k USING (eval_no)
-    JOIN (
-        -- one baseline for the benchmark when its components share it (else a normalized column is needed)
-        SELECT
-            bench_no, bool_and(higher_is_better) AS higher_is_better,
-            CASE WHEN min(baseline) = max(baseline) THEN min(baseline) END AS baseline
-        FROM components GROUP BY bench_no
-    ) c USING (bench_no)
-    GROUP BY k.base_no, b.bench_no
+        arg_max(eval_no, {'date': date, 'eval_id': eval_id}) AS eval_no,
+        max(date) AS date
+    FROM bench_keyed
+    WHERE base_no IN (SELECT base_no FROM shared)
+    GROUP BY base_no, bench_no
 )
 SELECT * FROM comp_cells
 UNION ALL
