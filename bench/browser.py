@@ -82,7 +82,7 @@ class Store:
     definition: Path
     results: Path
     requests: Path
-    cacheable: bool  # result files (the persisted index applies), not a table source
+    cacheable: bool  # whether the cold-server rows with a persisted index are measured on it
     targets: dict[str, float] = field(default_factory=dict)  # row name -> seconds
 
 
@@ -120,7 +120,8 @@ def files_store(work: Path, n: int, tasks: int = 20) -> Store:
 
 def table_store(work: Path, n: int, tasks: int = 20) -> Store:
     """``n`` evaluations as one Parquet table in the Open LLM Leaderboard's ``contents`` layout (writing
-    100,000 result files would time the disk): a table source, read by DuckDB, not in the persisted index."""
+    100,000 result files would time the disk): a table source, read by DuckDB (its restart from the persisted
+    index is measured by bench/scale.py, not here)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq

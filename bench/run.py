@@ -61,6 +61,7 @@ class Sizes:
     peer_repeats: int = 5
     restart_evaluations: int = 100_000  # the big restart store: this many result files and requests
     restart_repeats: int = 3
+    scale_evaluations: int = 1_000_000  # the scale rows: one table source of this many rows (bench/scale.py)
     budget_s: float = 40.0  # a measurement stops repeating after this long (it always runs once)
 
 
@@ -68,9 +69,20 @@ FULL = Sizes()
 QUICK = Sizes(
     ingest_files=120, ingest_repeats=2, refresh_repeats=2, ranking_evaluations=500, ranking_repeats=2,
     page_reruns=1, trainings=12, checkpoints=15, checkpoint_metrics=4, curves=5, checkpoint_repeats=2,
-    peer_models=40, peer_repeats=1, restart_evaluations=150, restart_repeats=1, budget_s=5.0,
+    peer_models=40, peer_repeats=1, restart_evaluations=150, restart_repeats=1, scale_evaluations=2_000, budget_s=5.0,
 )  # fmt: skip
 
+# The scale rows (bench/scale.py): a 1,000,000-row table source, each phase in a fresh process.
+SCALE_ROWS = (
+    "scale: cold ingest of one table source, then its snapshot (fresh process)",
+    "scale: peak memory of the cold ingest (RSS)",
+    "scale: restart with the persisted index (fresh process)",
+    "scale: first ranking after the restart (leaderboard_frame + rank_frame)",
+    "scale: warm ranking",
+    "scale: peak memory of the restart and rankings (RSS)",
+    "scale: leaderboard page view, new process (AppTest, persisted index)",
+    "scale: peak memory of the page view (RSS)",
+)
 # Every row the report has, in order (tests/test_bench.py checks them all).
 MULTIPLES_ROW = "checkpoint small multiples: 3 panels, grouped, load + builders + JSON"
 ROWS = (
@@ -100,6 +112,7 @@ ROWS = (
     "ours (python -m lib rank, restart) / template peer",
     "ours (python -m lib rank, no persisted index) / template peer",
     MULTIPLES_ROW,
+    *SCALE_ROWS,
 )
 
 
@@ -543,6 +556,39 @@ def measure_checkpoints(ctx: Context) -> list[Row]:
     ]  # fmt: skip
 
 
+# ------------------------------------------------------------------------------------------ scale
+def measure_scale(ctx: Context) -> list[Row]:
+    """bench/scale.py: cold ingest, restart, rankings and a page view of a 1,000,000-row table source,
+    each phase in a fresh process with its peak RSS; the target of a peak is the machine's memory."""
+    from bench import scale
+
+    size, r, written = scale.measure_scale(ctx.work, ctx.sizes.scale_evaluations, ctx.sizes.tasks)
+    ingest, restart, page = r["ingest"], r["restart"], r["page"]
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    within = f"the machine has {memory / 1024:.0f} GiB"
+    return [
+        Row(SCALE_ROWS[0], size, ingest["ingest_s"] + ingest["save_s"], "s", 1, None,
+            f"DuckDB's Parquet reader, columns mapped in Arrow and SQL (lib/index/table_sources.py): read "
+            f"{ingest['ingest_s']:.1f} s, snapshot written {ingest['save_s']:.1f} s ({ingest['snapshot_mib']:,.0f} "
+            f"MiB); {ingest['scores']:,} score rows; the table took {written:.0f} s to write (not timed)"),
+        Row(SCALE_ROWS[1], size, ingest["rss_peak_mib"], "MiB", 1, memory,
+            f"VmHWM of the ingest process ({ingest['rss_imports_mib']:.0f} MiB after imports); {within}"),
+        Row(SCALE_ROWS[2], size, restart["restart_s"], "s", 1, None,
+            "Index.refresh in a new process: the snapshot copied into memory, the unchanged table not read"
+            + ("" if restart["from_snapshot"] else " (NOT from the snapshot: the table was read again)")),
+        Row(SCALE_ROWS[3], size, restart["first_rank_s"], "s", 1, None,
+            f"SQL + score matrix + ranks over {restart['ranked_rows']:,} rows, once per data change"),
+        Row(SCALE_ROWS[4], size, restart["warm_rank_s"], "s", 1, None,
+            "the score matrix remembered for this index generation"),
+        Row(SCALE_ROWS[5], size, restart["rss_peak_mib"], "MiB", 1, memory, f"VmHWM of that process; {within}"),
+        Row(SCALE_ROWS[6], size, page["page_s"], "s", 1, None,
+            f"pages/leaderboard.py's first run in a new process (index from the snapshot, first ranking, "
+            f"the grid's first {page['grid_rows']:,} rows); whole process {page['process_s']:.0f} s; "
+            f"shows \"{page['caption'].split(' · ')[0]}\""),
+        Row(SCALE_ROWS[7], size, page["rss_peak_mib"], "MiB", 1, memory, f"VmHWM of that process; {within}"),
+    ]  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------ processes
 def _process_seconds(command: list[str], env: dict[str, str]) -> float:
     """Wall time of a whole process (start, imports, load, output), its output discarded."""
@@ -747,6 +793,9 @@ def _run_all(
     say("restart at 100,000 evaluations")
     rows += measure_big_restart(ctx)
     _remove_tree(ctx.work / "big")  # 1.2 GB
+    say(f"scale: {sizes.scale_evaluations:,} evaluations")
+    rows += measure_scale(ctx)
+    _remove_tree(ctx.work / "scale")
     return sorted(rows, key=lambda r: ROWS.index(r.name))
 
 

@@ -17,7 +17,14 @@ from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.ingest import parse_result_bytes
 
 TINY = replace(
-    run.QUICK, ingest_files=30, trainings=4, checkpoints=6, checkpoint_metrics=2, curves=3, page_reruns=1
+    run.QUICK,
+    ingest_files=30,
+    trainings=4,
+    checkpoints=6,
+    checkpoint_metrics=2,
+    curves=3,
+    page_reruns=1,
+    scale_evaluations=200,
 )
 
 
@@ -121,3 +128,18 @@ def test_browser_bench_runs_in_quick_mode(tmp_path: Path):
     first = next(r for r in rows if r["name"] == browser.ROWS[2])
     assert "table sent: 40 rows" in first["note"]
     assert list((tmp_path / "out").glob("timeline_template*.png"))
+
+
+def test_scale_phases_ingest_restart_from_the_snapshot_and_show_the_page(tmp_path: Path):
+    """bench/scale.py on a small table: every phase in its own process; the restart takes the table from
+    the persisted index (not read again), ranks every row, and the page shows them all."""
+    from bench import scale
+
+    size, results, _ = scale.measure_scale(tmp_path, 300, 3)
+    assert size.startswith("300 evaluations x 3 benchmarks")
+    ingest, restart, page = results["ingest"], results["restart"], results["page"]
+    assert (ingest["evaluations"], ingest["scores"]) == (300, 900)
+    assert restart["from_snapshot"] and restart["ranked_rows"] == 300 and restart["scores"] == 900
+    assert page["caption"].startswith("300 of 300 rows") and page["grid_rows"] == 300
+    for phase in results.values():
+        assert phase["rss_peak_mib"] >= phase["rss_imports_mib"] > 0
