@@ -169,7 +169,7 @@ def app_server(store: Store, cache: str) -> Iterator[str]:
     healthy (the index is not loaded yet: the first page run loads it)."""
     port = _free_port()
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "LEADERBOARD_CACHE": cache,
-           "LEADERBOARD_CHECK_S": "3600", "PYTHONPATH": str(ROOT)}  # fmt: skip
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),

@@ -6,7 +6,7 @@ from lib.analysis.ranking import RankingError
 from lib.ui import charts as charts_ui
 from lib.ui import leaderboard as ui
 from lib.ui import state
-from lib.ui.data import app_definition, app_index, data_status, progress_done
+from lib.ui.data import app_definition, app_index, data_status, full_run, mark_full_run, progress_done
 from lib.ui.identity import current_identity
 from lib.ui.queue import flag_form
 from lib.ui.text import plain
@@ -19,6 +19,7 @@ if definition.introduction:
 url = ui.settings(definition)
 columns, chart = url[-1], charts_ui.setting()
 url.append(chart)
+mark_full_run()
 
 
 @st.fragment
@@ -28,7 +29,7 @@ def leaderboard() -> None:
     state.bind(url, "leaderboard")
     view = ui.controls(definition, url)
     ui.column_picker(columns)
-    index = app_index(definition, hold_progress=True)
+    index = app_index(definition, hold_progress=True, check=full_run())  # a control's click lists nothing
     try:
         weights = tuple(sorted(view.weights.items())) if view.weights else None
         base = ui.cached_frame(

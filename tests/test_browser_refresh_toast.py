@@ -1,10 +1,12 @@
 """The refresh toast says what changed in the stores (issue 13), in real Chromium on a copy of the demo stores:
-a results file added and a request's status changed while the page is open, then a rerun."""
+a results file added and a request's status changed while the page is open, then a rerun. And when the
+stores are listed: on a page load or reload, not on each click of a leaderboard control (issue 14)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -29,10 +31,20 @@ def stores(tmp_path):
     shutil.copytree(ROOT / "demo" / "requests", tmp_path / "requests")
     server = start_app(
         {"LEADERBOARD_RESULTS": str(tmp_path / "results"), "LEADERBOARD_REQUESTS": str(tmp_path / "requests"),
-         "LEADERBOARD_CACHE": "off"}
+         "LEADERBOARD_CACHE": "off", "LEADERBOARD_CHECK_S": "0"}
     )  # fmt: skip
     yield server, tmp_path
     server.stop()
+
+
+def _new_model(root: Path, name: str) -> None:
+    """A results file for a model the store did not have (a copy of a demo file under another name)."""
+    added = json.loads((root / "results" / SOURCE).read_text(encoding="utf-8"))
+    added["model_name"] = f"kestrel-nlp/{name}"
+    added["model_name_sanitized"] = f"kestrel-nlp__{name}"
+    added["config"]["model_args"]["pretrained"] = f"kestrel-nlp/{name}"
+    added.pop("request", None)
+    _write(root / "results" / f"kestrel-nlp__{name}" / "results_2026-03-01T00-00-00.000000.json", added)
 
 
 def test_the_refresh_toast_counts_the_new_results_file_and_the_changed_request(stores, browser_page):  # noqa: F811
@@ -44,14 +56,7 @@ def test_the_refresh_toast_counts_the_new_results_file_and_the_changed_request(s
     wait_for_app(page, "Evaluation queue")
     expect(page.get_by_role("heading", name="Pending (6)")).to_be_visible()
 
-    added = json.loads((root / "results" / SOURCE).read_text(encoding="utf-8"))
-    added["model_name"] = "kestrel-nlp/Kestrel-Toast-1B"
-    added["model_name_sanitized"] = "kestrel-nlp__Kestrel-Toast-1B"
-    added["config"]["model_args"]["pretrained"] = "kestrel-nlp/Kestrel-Toast-1B"
-    added.pop("request", None)
-    _write(
-        root / "results" / "kestrel-nlp__Kestrel-Toast-1B" / "results_2026-03-01T00-00-00.000000.json", added
-    )
+    _new_model(root, "Kestrel-Toast-1B")
     pending = next(
         p for p in sorted((root / "requests").glob("*/*.json"))
         if json.loads(p.read_text(encoding="utf-8")).get("status") == "PENDING"
@@ -66,3 +71,28 @@ def test_the_refresh_toast_counts_the_new_results_file_and_the_changed_request(s
     expect(toast.first).to_contain_text("1 result file(s) read", timeout=20_000)
     expect(toast.first).to_contain_text("1 request(s) new or changed")
     expect(page.get_by_role("heading", name="Pending (5)")).to_be_visible()
+
+
+CAPTION = re.compile(r"([\d,]+) of ([\d,]+) rows")
+
+
+def test_a_control_click_lists_nothing_and_a_reload_shows_new_results(stores, browser_page):  # noqa: F811
+    """With a check due on every run (LEADERBOARD_CHECK_S=0), a leaderboard control reruns only its
+    fragment and keeps the data it had; the page's reload lists the stores and shows the new model."""
+    from playwright.sync_api import expect
+
+    server, root = stores
+    page = browser_page
+    page.goto(server.url + "/")
+    wait_for_app(page, "rows · ranked by Average")
+    total = int(CAPTION.search(page.get_by_text(CAPTION).first.inner_text()).group(2).replace(",", ""))
+
+    _new_model(root, "Kestrel-Fresh-1B")
+    page.locator("[data-testid='stButtonGroup'] button", has_text=re.compile("^raw$")).click()
+    page.wait_for_function("() => window.location.search.includes('view=raw')")
+    expect(page.get_by_text(CAPTION).first).to_contain_text("(raw scores)")
+    expect(page.get_by_text(CAPTION).first).to_contain_text(f"of {total:,} rows")
+
+    page.reload()
+    wait_for_app(page, "(raw scores)")
+    expect(page.get_by_text(CAPTION).first).to_contain_text(f"of {total + 1:,} rows")

@@ -64,11 +64,13 @@ def _index(definition_path: str, results: str, requests: str) -> Index:
 PROGRESS_KEY = "_loading_progress"
 
 
-def app_index(definition: Definition, hold_progress: bool = False) -> Index:
+def app_index(definition: Definition, hold_progress: bool = False, check: bool = True) -> Index:
     """The shared index, loaded on first use with a progress bar, refreshed after the TTL.
 
     With ``hold_progress`` the bar stays after the load, saying what comes next, until the page calls
-    ``progress_done`` once its main content is drawn: no blank page between the bar and the table."""
+    ``progress_done`` once its main content is drawn: no blank page between the bar and the table.
+    With ``check=False`` a loaded index is returned as it is, without listing the stores (see
+    ``full_run``)."""
     st.session_state.pop(PROGRESS_KEY, None)  # a bar held by an earlier run that stopped is not this run's
     options = _cli_options()
     results = options.results or os.environ.get("LEADERBOARD_RESULTS") or definition.results_store
@@ -94,13 +96,31 @@ def app_index(definition: Definition, hold_progress: bool = False) -> Index:
             st.session_state[PROGRESS_KEY] = slot
         else:
             bar.empty()
-    elif time.time() - index.loaded_at > check_interval(index):
+    elif check and time.time() - index.loaded_at > check_interval(index):
         before = request_states(index)
         stats = index.refresh()
         note = describe_refresh(stats, before, request_states(index))
         if note:  # said once, by the page's data_status
             st.session_state["_refresh_note"] = note
     return index
+
+
+FULL_RUN_KEY = "_page_full_run"
+
+
+def mark_full_run() -> None:
+    """Called at a page's top level, which runs on a page load, a reload or a navigation but not when a
+    control reruns only a fragment: ``full_run`` then says which kind of run a fragment is in."""
+    st.session_state[FULL_RUN_KEY] = True
+
+
+def full_run() -> bool:
+    """Whether this fragment runs as part of a whole page run (once per ``mark_full_run``).
+
+    A fragment's controls pass it as ``app_index(check=...)``: the stores are listed on a page load or
+    reload, which is when a person expects new results, not on each click of a control (a listing is
+    0.2-0.7 s at 10,000 files, and a person pauses more than ``LOCAL_CHECK_S`` between clicks)."""
+    return bool(st.session_state.pop(FULL_RUN_KEY, False))
 
 
 def progress_done() -> None:
