@@ -379,14 +379,12 @@ def _read_long(
     con.register("table_rows", pa.table(rows))
     con.execute(_sql("table_long_rows"))
     _report_failures(con, "table_long_failures", label, out)
-    models = [m for (m,) in con.execute("SELECT DISTINCT model FROM long_rows WHERE why = ''").fetchall()]
+    models = [m for (m,) in con.execute(_sql("table_long_models")).fetchall()]
     con.register(
         "model_keys",
         _rows_table(("model", "key"), (pa.string(), pa.string()), [(m, model_key(m)) for m in models]),
     )
-    metrics = [
-        m for (m,) in con.execute("SELECT DISTINCT metric_name FROM long_rows WHERE why = ''").fetchall()
-    ]
+    metrics = [m for (m,) in con.execute(_sql("table_long_metrics")).fetchall()]
     con.register(
         "metric_directions",
         _rows_table(
