@@ -872,6 +872,14 @@ def browser_rows(quick: bool, work: Path, out: Path | None) -> list[Row]:
     found = browser.measure_all(
         work, sizes, out, lambda text: print(f"… {text}", file=sys.stderr, flush=True)
     )
+    from bench import streamlit_floor  # the same measurement on a bare Streamlit page: the floor
+
+    print("… browser floor: a bare Streamlit page", file=sys.stderr, flush=True)
+    try:
+        found += streamlit_floor.measure(*((1, 1) if quick else (5, 3)))
+    except Exception as exc:  # noqa: BLE001 - reported as a row, never hidden
+        found.append({"name": streamlit_floor.ROWS[0], "size": streamlit_floor.SIZE, "value": float("nan"),
+                      "unit": "s", "repeats": 0, "target": None, "note": f"FAILED: {type(exc).__name__}: {exc}"})  # fmt: skip
     return [Row(**row) for row in found]
 
 
