@@ -65,6 +65,7 @@ def test_unchanged_store_is_opened_not_parsed(tmp_path):
     again, stats = _open(tmp_path)
     assert stats.parsed == 0 and not stats.requests_changed
     assert stats.cached == 10  # 5 results files + 5 request files, from the snapshot
+    assert again.counts() == first.counts()  # asked first, as each page's data status line does
     assert _content(again) == _content(first)
     report = again.problems()
     assert set(report["path"]) == {"broken.json", "org/weird.json"}  # the ingest report persists

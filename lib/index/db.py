@@ -595,7 +595,9 @@ class Index:
                 "(SELECT count(*) FROM requests), (SELECT count(*) FROM problems WHERE level = 'error')"
             ).fetchall()[0]  # fetchall closes the result; fetchone would keep it open and block register()
             counts = dict(zip(("evaluations", "scores", "requests", "errors"), row, strict=True))
-            counts["requests"] = len(self._requests)  # the table holds table sources' metadata rows too
+            # Not the table's rows (it holds table sources' metadata rows too); the requests a snapshot
+            # holds as text count without being parsed.
+            counts["requests"] = len(self._requests.keys() | self._requests_unparsed.keys())
         return counts
 
 
