@@ -2,21 +2,7 @@
 of tests/test_table_sources.py, which checks that both read generated hostile tables alike. Not used by
 lib/ (it builds a Python dict and records per row: 39 s for 100,000 rows).
 
-Layouts (docs/formats.md, "Table sources"):
-
-- ``open_llm_leaderboard``: the Open LLM Leaderboard's ``contents`` dataset, one row per evaluated model,
-  a normalized and a raw column per benchmark (``GPQA`` / ``GPQA Raw``) and the model's metadata;
-- ``wide``: one row per model, the benchmarks' columns named in the definition (``benchmarks``,
-  ``normalized``);
-- ``long``: one row per score (model or training, revision, step, tokens, task, metric, value, stderr,
-  n-shot), what W&B exports and evaluation scripts write.
-
-Each table becomes ``Evaluation`` records (tabulated by lib.ingest.tables like results files), metadata
-rows in the shape of the requests table (type, license, likes, params, flags...), and report rows for
-the table rows that cannot be read (``<location>#row <n>``). Benchmark-level scores of wide tables are
-kept as scores of the task ``benchmark:<id>`` with metrics ``raw`` and ``normalized``, which the
-leaderboard query reads when a row has no task-level score for that benchmark. This module reads
-tables; it never writes anywhere.
+Layouts and what a table becomes: lib/index/table_sources.py and docs/formats.md ("Table sources").
 """
 
 from __future__ import annotations
@@ -35,55 +21,20 @@ import duckdb
 from lib.core.config import Benchmark, Definition, split_metric
 from lib.core.records import Evaluation, Score, as_float, default_higher_is_better
 from lib.core.schema import TableSource
+from lib.index.table_sources import (
+    BENCHMARK_TASK_PREFIX,
+    LONG_COLUMNS,
+    MAX_REPORTED_ROWS,
+    OLL_COLUMNS,
+    TABLE_SUFFIXES,
+    WIDE_COLUMNS,
+    TableError,
+)
 from lib.ingest.common import model_key, normalize_precision
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson")
-BENCHMARK_TASK_PREFIX = "benchmark:"
-MAX_REPORTED_ROWS = 200  # report rows per table; the rest are counted in one row
-
-# The Open LLM Leaderboard's `contents` columns (formats.md §6) -> our fields.
-OLL_COLUMNS = {
-    "model": "fullname",
-    "model_html": "Model",
-    "sha": "Model sha",
-    "precision": "Precision",
-    "weight_type": "Weight type",
-    "chat_template": "Chat Template",
-    "date": "Submission Date",
-    "model_type": "Type",
-    "architecture": "Architecture",
-    "license": "Hub License",
-    "likes": "Hub ❤️",
-    "params": "#Params (B)",
-    "on_hub": "Available on the hub",
-    "moe": "MoE",
-    "flagged": "Flagged",
-    "merged": "Merged",
-    "base_model": "Base Model",
-    "upload_date": "Upload To Hub Date",
-}
-# Long tables: our field -> the column names tried, in order (case-insensitive).
-LONG_COLUMNS = {
-    "model": ("model", "model_name", "model_id", "training", "run", "run_name"),
-    "training": ("training", "run", "run_name"),
-    "revision": ("revision", "branch", "checkpoint"),
-    "step": ("step", "global_step", "train_step"),
-    "tokens": ("tokens", "tokens_seen", "consumed_tokens"),
-    "task": ("task", "benchmark", "dataset"),
-    "metric": ("metric", "metric_name"),
-    "filter": ("filter",),
-    "value": ("value", "score", "result"),
-    "stderr": ("stderr", "std_err", "se", "value_stderr"),
-    "n_shot": ("n_shot", "num_fewshot", "shots", "n-shot", "fewshot"),
-    "precision": ("precision", "dtype"),
-    "date": ("date", "timestamp", "created_at"),
-}
-WIDE_COLUMNS = {"model": ("model", "model_name", "fullname", "model_id"), "revision": ("revision", "sha")}
+# The column maps and limits are the library's (declared once): this module keeps only the old per-row
+# reading, which is what the oracle is for.
 _HTML_LINK_RE = re.compile(r">([^<>]+)</a>")
-
-
-class TableError(ValueError):
-    """A table that cannot be read at all (its report row says why)."""
 
 
 @dataclass
