@@ -157,6 +157,20 @@ def table_store(work: Path, n: int, tasks: int = 20) -> Store:
 
 
 # ------------------------------------------------------------------------------------------ server
+def wait_healthy(url: str, process: Any, timeout_s: float = 120.0) -> bool:
+    """Wait until the Streamlit server at ``url`` answers its health check; False when ``process`` exits
+    first or ``timeout_s`` passes."""
+    deadline = time.time() + timeout_s
+    while process.poll() is None and time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -180,17 +194,9 @@ def app_server(store: Store, cache: str) -> Iterator[str]:
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
-            if process.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
+        if not wait_healthy(url, process):
+            log.seek(0)
+            raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')[-3000:]}")
         yield url
     finally:
         process.terminate()

@@ -62,7 +62,8 @@ def measure(first_loads: int = 5, reloads: int = 3) -> list[dict[str, Any]]:
     process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        if not browser.wait_healthy(url, process):
+            raise RuntimeError("streamlit did not become healthy in 120 s")
         firsts: list[float] = []
         reload_s: list[float] = []
         servers: list[float] = []
@@ -102,22 +103,6 @@ def measure(first_loads: int = 5, reloads: int = 3) -> list[dict[str, Any]]:
          "repeats": len(reload_s), "target": None,
          "note": "runs: " + ", ".join(f"{x:.2f}" for x in reload_s) + " s; the same context"},
     ]  # fmt: skip
-
-
-def _wait_healthy(url: str, process: Any) -> None:
-    import urllib.request
-
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("streamlit exited before it was healthy")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("streamlit did not become healthy in 120 s")
 
 
 def main() -> int:
