@@ -534,3 +534,16 @@ def test_model_page_tells_rows_of_one_model_apart(corpus_app):
     )
     options = [str(o) for o in at.selectbox[1].options]
     assert len(options) == 2 and any("0-shot" in o for o in options) and any("5-shot" in o for o in options)
+
+
+def test_rank_says_when_a_table_could_not_be_read(tmp_path, capsys, monkeypatch):
+    """A results table a stranger wrote (unbalanced quote) leaves the ranking empty, and rank says why
+    to look, instead of printing '(no rows)' alone."""
+    monkeypatch.setenv("LEADERBOARD_CACHE", "off")
+    table = tmp_path / "bad.csv"
+    table.write_text('model,GPQA\n"org/a,0.5\norg/b,abc\n', encoding="utf-8")
+    code = main(["rank", "--results", str(table), "--format", "table"])
+    out = capsys.readouterr()
+    assert code == 0
+    assert "(no rows)" in out.out
+    assert "1 file(s) could not be read" in out.err and "python -m lib check" in out.err

@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
         print_frame(flat_frame(table.frame, table.benchmarks, args.raw), args.format)
     for notice in table.notices:
         print(f"note: {notice}", file=sys.stderr)
+    failed = index.counts()["errors"]
+    if failed:  # a table or results file that could not be read is not silently missing from the ranking
+        print(f"note: {failed} file(s) could not be read and are not ranked; "
+              "`python -m lib check` lists each with the reason", file=sys.stderr)  # fmt: skip
     return 0
 
 
