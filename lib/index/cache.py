@@ -43,6 +43,7 @@ import duckdb
 import pyarrow as pa
 
 from lib.core.records import IngestProblem
+from lib.index.sql_files import sql
 
 if TYPE_CHECKING:
     from lib.index.db import Index
@@ -171,7 +172,7 @@ class IndexCache:
             request_rows = con.table("index_snapshot.cache_requests").fetchall()
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(_sql("cache_load"))
+                con.execute(sql("cache_load"))
                 next_eval_no = con.execute("SELECT coalesce(max(eval_no) + 1, 0) FROM evaluations").fetchall()
                 con.execute("COMMIT")
             except BaseException:
@@ -259,7 +260,7 @@ class IndexCache:
             try:
                 for name, table in tables.items():
                     con.register(name, table)
-                con.execute(_sql("cache_save"))
+                con.execute(sql("cache_save"))
             finally:
                 for name in tables:
                     con.unregister(name)
@@ -348,10 +349,6 @@ def _strings(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pa.Table:
     return pa.table(
         {name: pa.array(list(values), type=pa.string()) for name, values in zip(names, columns, strict=True)}
     )
-
-
-def _sql(name: str) -> str:
-    return (Path(__file__).resolve().parent / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _is_racy(version: str, listed_ns: int) -> bool:

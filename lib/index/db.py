@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from lib.core.request import Request
 from lib.core.schema import TableSource
 from lib.index import table_sources as tables_io
 from lib.index.cache import IndexCache
+from lib.index.sql_files import SQL_DIR, sql  # noqa: F401 - re-exported: lib.index.db.sql
 from lib.ingest import MAX_FILE_BYTES
 from lib.ingest.columns import EVALUATIONS, REQUESTS, SCORES, arrow_schema, create_table
 from lib.ingest.parallel import (
@@ -41,7 +41,6 @@ from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
 
 log = logging.getLogger(__name__)
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 Progress = Callable[[float, str], None]
 
 _REQUEST_COLUMNS = [c.name for c in REQUESTS]
@@ -50,12 +49,6 @@ _REQUEST_FROM_RECORD = [(c.name, c.attribute) for c in REQUESTS if c.attribute i
 
 
 _PROBLEM_COLUMNS = ("store", "path", "level", "reason")
-
-
-@cache
-def sql(name: str) -> str:
-    """The text of ``lib/index/sql/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 @dataclass

@@ -11,20 +11,16 @@ This module converts; it never reads files or decides layouts (lib.index.table_s
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TypeAlias
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lib.index.sql_files import sql
+
 Column: TypeAlias = pa.Array | pa.ChunkedArray
 _TRUE = pa.array(["true", "1", "yes", "y"])
-_SQL = Path(__file__).resolve().parent / "sql"
-
-
-def _sql(name: str) -> str:
-    return (_SQL / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _plain(column: Column) -> pa.Array:
@@ -46,7 +42,7 @@ def _one(con: duckdb.DuckDBPyConnection, query: str, array: pa.Array) -> pa.Arra
     """``array`` through one of the one-column queries of lib/index/sql (registered as ``one_column``)."""
     con.register("one_column", pa.table({"v": array}))
     try:
-        return con.sql(_sql(query)).to_arrow_table().column("v").combine_chunks()
+        return con.sql(sql(query)).to_arrow_table().column("v").combine_chunks()
     finally:
         con.unregister("one_column")
 

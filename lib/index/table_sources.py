@@ -37,6 +37,7 @@ from lib.core.records import default_higher_is_better
 from lib.core.revisions import parse_checkpoint
 from lib.core.schema import TableSource
 from lib.index import table_columns as tc
+from lib.index.sql_files import sql
 from lib.ingest.columns import REQUESTS, arrow_schema
 from lib.ingest.common import model_key, normalize_precision
 from lib.ingest.tables import EVAL_TYPES, SCORE_TYPES
@@ -85,7 +86,6 @@ LONG_COLUMNS = {
 WIDE_COLUMNS = {"model": ("model", "model_name", "fullname", "model_id"), "revision": ("revision", "sha")}
 _HTML_LINK = r">(?P<model>[^<>]+)</a>"  # the model id in the OLL's `Model` link (RE2: no backtracking)
 _READERS = ("csv", "tsv", "parquet", "jsonl")  # lib/index/sql/table_read_<format>.sql
-_SQL = Path(__file__).resolve().parent / "sql"
 REQUEST_TYPES = arrow_schema(REQUESTS)
 _BENCH_NAMES = ("col", "k", "task", "metric", "higher_is_better")
 _BENCH_TYPES = (pa.string(), pa.int32(), pa.string(), pa.string(), pa.bool_())
@@ -160,7 +160,7 @@ def read_arrow(path: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> pa.Table
     if kind not in _READERS:
         raise TableError(f"{path.name}: unknown table format; name it csv, parquet or jsonl")
     try:
-        return con.sql(_sql(f"table_read_{kind}"), params={"path": str(path)}).to_arrow_table()
+        return con.sql(sql(f"table_read_{kind}"), params={"path": str(path)}).to_arrow_table()
     except duckdb.Error as exc:
         raise TableError(f"{path.name}: DuckDB cannot read it as {kind}: {str(exc).splitlines()[0]}") from exc
 
@@ -296,12 +296,12 @@ def _read_wide(
     con.register("table_rows", pa.table(rows))
     con.register("table_benchmarks", _rows_table(_BENCH_NAMES, _BENCH_TYPES, benchmarks))
     params = {"label": label}
-    con.execute(_sql("table_wide_rows"), params)
+    con.execute(sql("table_wide_rows"), params)
     _report_failures(con, "table_wide_failures", label, out)
     fmt = "Open LLM Leaderboard table" if oll else "wide table"
     out.evaluations = _evaluations(con, fmt, definition)
     _scores(con, "table_wide_scores", params, out, sink)
-    out.metadata = con.sql(_sql("table_wide_metadata")).to_arrow_table().cast(REQUEST_TYPES)
+    out.metadata = con.sql(sql("table_wide_metadata")).to_arrow_table().cast(REQUEST_TYPES)
     return out
 
 
@@ -377,14 +377,14 @@ def _read_long(
         "date": tc.dates(con, get("date"), n),
     }
     con.register("table_rows", pa.table(rows))
-    con.execute(_sql("table_long_rows"))
+    con.execute(sql("table_long_rows"))
     _report_failures(con, "table_long_failures", label, out)
-    models = [m for (m,) in con.execute(_sql("table_long_models")).fetchall()]
+    models = [m for (m,) in con.execute(sql("table_long_models")).fetchall()]
     con.register(
         "model_keys",
         _rows_table(("model", "key"), (pa.string(), pa.string()), [(m, model_key(m)) for m in models]),
     )
-    metrics = [m for (m,) in con.execute(_sql("table_long_metrics")).fetchall()]
+    metrics = [m for (m,) in con.execute(sql("table_long_metrics")).fetchall()]
     con.register(
         "metric_directions",
         _rows_table(
@@ -393,8 +393,8 @@ def _read_long(
             [(m, default_higher_is_better(m)) for m in metrics],
         ),
     )
-    con.execute(_sql("table_long_ok"))
-    con.execute(_sql("table_long_evals"), {"label": label})
+    con.execute(sql("table_long_ok"))
+    con.execute(sql("table_long_evals"), {"label": label})
     out.evaluations = _evaluations(con, "long table", definition)
     _scores(con, "table_long_scores", {}, out, sink)
     return out
@@ -406,7 +406,7 @@ def _evaluations(con: duckdb.DuckDBPyConnection, source_format: str, definition:
     that may name one only, see table_checkpoint_candidates.sql)."""
     patterns = tuple(definition.revision_patterns)
     maybe = "[0-9]" if patterns else "step|checkpoint-"  # what any built-in scheme's name contains
-    pairs = con.execute(_sql("table_checkpoint_candidates"), {"maybe": maybe}).fetchall()
+    pairs = con.execute(sql("table_checkpoint_candidates"), {"maybe": maybe}).fetchall()
     found = []
     for model, revision in pairs:
         checkpoint = parse_checkpoint(model, revision, patterns)
@@ -424,7 +424,7 @@ def _evaluations(con: duckdb.DuckDBPyConnection, source_format: str, definition:
             }
         ),
     )
-    query = _sql("table_evaluations")
+    query = sql("table_evaluations")
     return con.sql(query, params={"source_format": source_format}).to_arrow_table().cast(EVAL_TYPES)
 
 
@@ -434,7 +434,7 @@ def _scores(
     """The scores of ``out.evaluations``: into ``out.scores``, or streamed to the sink with them."""
     if not out.evaluations.num_rows:
         return
-    relation = con.sql(_sql(query), params=params or None)
+    relation = con.sql(sql(query), params=params or None)
     if sink is None:
         out.scores = relation.to_arrow_table().cast(SCORE_TYPES)
     else:
@@ -444,7 +444,7 @@ def _scores(
 def _report_failures(con: duckdb.DuckDBPyConnection, query: str, label: str, out: TableRead) -> None:
     """Report rows ``<location>#row <n>`` for the first MAX_REPORTED_ROWS rows that cannot be stored,
     then one row counting the rest."""
-    failures = con.execute(_sql(query), {"limit": MAX_REPORTED_ROWS}).fetchall()
+    failures = con.execute(sql(query), {"limit": MAX_REPORTED_ROWS}).fetchall()
     for row_n, why, value_text, _ in failures:
         if why == "not finite":
             why = f"value {value_text[:40]!r} is not a finite number"
@@ -487,10 +487,6 @@ def _rows_table(
     """A few rows (one per distinct value, never per score) as an Arrow table to register."""
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     return pa.table({n: pa.array(list(v), type=t) for n, t, v in zip(names, types, columns, strict=True)})
-
-
-def _sql(name: str) -> str:
-    return (_SQL / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _format_of(path: Path) -> str:
