@@ -43,14 +43,20 @@ def test_a_deep_link_on_a_fresh_server_gets_the_whole_app(fresh_server, browser_
 
 
 # Installed before any page script: records every menu the sidebar ever showed, from the first paint on.
+# ``innerText`` is empty while an ancestor is hidden (the sidebar can become visible by a style change
+# after its last DOM change), so attribute changes are watched too, and a sample is taken every frame.
 RECORD_MENUS = """
 window.__menus = [];
-new MutationObserver(() => {
+window.__recordMenus = () => {
   for (const nav of document.querySelectorAll('[data-testid="stSidebarNav"], .st-key-app_menu')) {
     const text = nav.innerText.trim();
     if (text && window.__menus[window.__menus.length - 1] !== text) window.__menus.push(text);
   }
-}).observe(document, {childList: true, subtree: true, characterData: true});
+};
+new MutationObserver(window.__recordMenus).observe(
+  document, {childList: true, subtree: true, characterData: true, attributes: true});
+const everyFrame = () => { window.__recordMenus(); requestAnimationFrame(everyFrame); };
+requestAnimationFrame(everyFrame);
 """
 
 
@@ -66,7 +72,7 @@ def test_a_cold_deep_link_never_shows_the_legacy_menu(fresh_server, browser_page
     sidebar = page.locator("[data-testid='stSidebar']")
     expect(sidebar.get_by_text("Submit a model")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("mean of 3 neighbouring checkpoints").first).to_be_visible(timeout=60_000)
-    menus = page.evaluate("window.__menus")
+    menus = page.evaluate("() => { window.__recordMenus(); return window.__menus; }")
     assert menus, "no menu was ever seen"
     legacy = [m for m in menus if "streamlit app" in m.lower() or "Leaderboard" not in m]
     assert not legacy, f"the legacy page menu was drawn: {legacy}"
