@@ -44,6 +44,7 @@ import pyarrow as pa
 
 from lib.core.records import IngestProblem
 from lib.index.sql_files import sql
+from lib.stores.local import FolderMemo
 
 if TYPE_CHECKING:
     from lib.index.db import Index
@@ -74,6 +75,8 @@ _CODE_FILES = (
     "lib/core/records.py",
     "lib/core/request.py",
     "lib/core/revisions.py",
+    "lib/stores/local.py",  # the folder memo's meaning (cache_folders)
+    "lib/stores/base.py",
 )
 _CODE_DIRS = ("lib/ingest",)
 _TABLES = ("evaluations", "scores", "requests")
@@ -125,6 +128,8 @@ class IndexCache:
         self.status = "not used yet"  # what the last load did, for logs and tests
         self.saved_at: float | None = None
         self.token: str | None = None  # the token of the snapshot last loaded or saved (derived files)
+        self._meta: dict[str, str] | None = None  # the attached snapshot's meta, between open and load
+        self._opened = False  # open ran and load has not yet
 
     @classmethod
     def for_index(cls, index: Index, folder: Path | str | bool | None) -> IndexCache | None:
@@ -146,25 +151,53 @@ class IndexCache:
         return cls(where, stores)
 
     # ----------------------------------------------------------------- load
-    def load(self, index: Index) -> int:
-        """Fill the (empty) ``index`` from the snapshot; the number of files it knows, 0 when none is used.
+    def open(self, index: Index) -> bool:
+        """Attach the snapshot and check that it is ours; hand the stores their folder memos (see
+        ``lib.stores.local``), so that the listing can start before ``load`` copies the rest.
 
-        On any doubt the snapshot is discarded and the index left empty, to be built from the files."""
+        False (the snapshot discarded) on any doubt; ``load`` then leaves the index empty."""
         self.token = None
+        self._meta = None
+        self._opened = True
         if not self.path.is_file():
             self.status = "no snapshot"
-            return 0
+            return False
         con = index.con
         try:
             con.execute("ATTACH ? AS index_snapshot (READ_ONLY)", [str(self.path)])
         except Exception as exc:  # noqa: BLE001 - not a DuckDB file, or a damaged one
-            return self._discard(f"cannot be opened ({type(exc).__name__}: {str(exc)[:200]})")
+            self._discard(f"cannot be opened ({type(exc).__name__}: {str(exc)[:200]})")
+            return False
         try:
             meta = dict(con.table("index_snapshot.cache_meta").fetchall())
             if meta.get("schema_version") != schema_version():
-                return self._discard("was written by another code version", con)
+                self._discard("was written by another code version", con)
+                return False
             if meta.get("stores") != self.stores:
-                return self._discard("belongs to other stores", con)
+                self._discard("belongs to other stores", con)
+                return False
+            memos: dict[str, dict[str, FolderMemo]] = {}
+            for store, folder, ctime, folders, files in con.table("index_snapshot.cache_folders").fetchall():
+                memos.setdefault(store, {})[folder] = FolderMemo(int(ctime), _names(folders), _names(files))
+        except Exception as exc:  # noqa: BLE001 - a damaged or foreign snapshot: build from the files
+            self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
+            return False
+        index.use_listing_memos(memos)
+        self._meta = meta
+        return True
+
+    def load(self, index: Index) -> int:
+        """Fill the (empty) ``index`` from the snapshot (``open``-ed first, here if it was not); the
+        number of files it knows, 0 when none is used.
+
+        On any doubt the snapshot is discarded and the index left empty, to be built from the files."""
+        if not self._opened:
+            self.open(index)
+        meta, self._meta, self._opened = self._meta, None, False
+        if meta is None:  # no snapshot, or discarded by open (its status says why)
+            return 0
+        con = index.con
+        try:
             listed_ns = int(meta["listed_ns"])
             token = str(meta["token"])
             versions = con.table("index_snapshot.cache_versions").fetchall()
@@ -252,6 +285,14 @@ class IndexCache:
                 ("path", "raw"),
                 [(p, json.dumps(r.raw)) for p, r in index._requests.items()]
                 + list(index._requests_unparsed.items()),
+            ),
+            "new_cache_folders": _strings(
+                ("store", "folder", "ctime", "folders", "files"),
+                [
+                    (store, folder, str(m.ctime_ns), "/".join(m.folders), "/".join(m.files))
+                    for store, memo in index.listing_memos().items()
+                    for folder, m in memo.items()
+                ],
             ),
         }
         con = index.con
@@ -349,6 +390,11 @@ def _strings(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pa.Table:
     return pa.table(
         {name: pa.array(list(values), type=pa.string()) for name, values in zip(names, columns, strict=True)}
     )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """A folder memo's names, kept joined by '/' (which no name holds)."""
+    return tuple(text.split("/")) if text else ()
 
 
 def _is_racy(version: str, listed_ns: int) -> bool:

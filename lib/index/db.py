@@ -39,6 +39,7 @@ from lib.ingest.tables import EVAL_COLUMNS, EVAL_TYPES, ParsedBatch, parse_batch
 from lib.queue.requests import RequestInvalid, decode_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
+from lib.stores.local import FolderMemo
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -49,6 +50,7 @@ _REQUEST_FROM_RECORD = [(c.name, c.attribute) for c in REQUESTS if c.attribute i
 
 
 _PROBLEM_COLUMNS = ("store", "path", "level", "reason")
+_LISTING = ((".json",), True)  # list_files arguments: the JSON files, and entries to report
 
 
 @dataclass
@@ -178,7 +180,7 @@ class Index:
         Entries named ``*.json`` that are no readable file (a folder, a dangling link...) are listed
         too, with their problem, so that the report names them."""
         try:
-            return store.list_files((".json",), irregular=True)
+            return store.list_files(*_LISTING)
         except StoreMissingError as exc:
             self.store_notes.append(f"{name} store: {exc}")
             return []
@@ -192,6 +194,7 @@ class Index:
         outcome: list[Any] = []
         cache = self.cache
         assert cache is not None  # the caller checked
+        cache.open(self)  # the stores' folder memos first: the listing uses them
 
         def load() -> None:
             try:
@@ -209,6 +212,20 @@ class Index:
         if outcome and isinstance(outcome[0], BaseException):
             raise outcome[0]
         return int(outcome[0]) if outcome else 0
+
+    def listing_memos(self) -> dict[str, dict[str, FolderMemo]]:
+        """The local stores' folder memos of their last listing (``lib.stores.local``), by store."""
+        return {
+            name: store.listing_memo(*_LISTING)
+            for name, store in (("results", self.results), ("requests", self.requests))
+            if isinstance(store, LocalFileStore)
+        }
+
+    def use_listing_memos(self, memos: dict[str, dict[str, FolderMemo]]) -> None:
+        """Give the local stores folder memos kept by an earlier process (``lib.index.cache``)."""
+        for name, store in (("results", self.results), ("requests", self.requests)):
+            if isinstance(store, LocalFileStore) and memos.get(name):
+                store.use_listing_memo(*_LISTING, memos[name])
 
     def _refresh_results(
         self, stats: RefreshStats, progress: Progress | None, listed: dict[str, list[FileInfo] | None]

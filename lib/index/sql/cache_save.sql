@@ -7,3 +7,4 @@ CREATE TABLE index_out.cache_meta AS SELECT * FROM new_cache_meta;
 CREATE TABLE index_out.cache_versions AS SELECT * FROM new_cache_versions;
 CREATE TABLE index_out.cache_problems AS SELECT * FROM new_cache_problems;
 CREATE TABLE index_out.cache_requests AS SELECT * FROM new_cache_requests;
+CREATE TABLE index_out.cache_folders AS SELECT * FROM new_cache_folders;
