@@ -5,15 +5,15 @@
 Starts the real app (``streamlit run streamlit_app.py -- --config DEF --results R --requests Q``, as the
 README starts it) on generated stores and times what a user waits for:
 
-- **navigation to a usable table**: from ``page.goto`` until the grid is drawn with its first rows' text
-  (the grid's cells hold the first row's model), no progress bar is left and the app is not running
-  (no status widget). On a COLD server (a fresh process: with the persisted index present, and without
+- **navigation to a usable table**: from ``page.goto`` until the grid's canvas has drawn the table's first
+  model in its first row (``DRAWN_JS``), no progress bar is left and the app is not running (no status
+  widget). On a COLD server (a fresh process: with the persisted index present, and without
   one) and on a WARM server (a second visit: the index is in memory);
 - **warm reload**: ``page.reload()`` of a page already open, to a usable table;
 - **each control** (search typed + Enter, raw/normalized, rank-by a benchmark, a precision filter, a
-  custom weight): from the input until the updated table is usable: the script has finished a run that
-  started after the input (Streamlit's ``script_finished`` message on the websocket) and the grid shows
-  the first model of the table that run sent.
+  custom weight): from the input (for a dropdown: the click on the option) until the updated table is
+  usable: the script has finished a run that started after the input (Streamlit's ``script_finished``
+  message on the websocket) and the grid has drawn the first model of the table that run sent.
 
 It also records where the time goes: the script's own run time per rerun (Streamlit's ``page_profile``
 message: ``exec_time``), the bytes and rows of the table's Arrow data on the websocket, and so the
@@ -220,6 +220,8 @@ class Run:
     table_rows: int = 0
     first_model: str | None = None
     bytes_total: int = 0
+    table_hash: str | None = None  # Streamlit's message hash of the table it sent
+    shown_hash: str | None = None  # that of the table the grid showed when this run began
 
 
 class Probe:
@@ -228,11 +230,18 @@ class Probe:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.runs: list[Run] = []
+        self.dom_fallbacks = 0  # usable by the DOM table after DOM_GRACE_S, not by a canvas draw
+        self._shown_hash: str | None = None  # the table the grid shows (the last finished run's)
         self._current: Run | None = None
         self._seen: dict[
             str, tuple[int, str | None, int]
         ] = {}  # message hash -> table rows, first model, bytes
+        page.add_init_script(DRAWN_JS)  # on every document the page loads
         page.on("websocket", self._on_socket)
+
+    def forget_drawn(self) -> None:
+        """Forget what the grid drew so far: a control's updated table must be drawn after its input."""
+        self.page.evaluate(FORGET_DRAWN_JS)
 
     def _on_socket(self, ws: Any) -> None:
         ws.on("framereceived", self._on_frame)
@@ -252,7 +261,7 @@ class Probe:
         if kind == "new_session" or self._current is None:
             if kind in ("heartbeat_ack", "session_status_changed", "session_event"):
                 return
-            self._current = Run(now)
+            self._current = Run(now, shown_hash=self._shown_hash)
             self.runs.append(self._current)
         run = self._current
         run.bytes_total += len(payload)
@@ -264,16 +273,19 @@ class Probe:
                 self._seen[msg.hash] = (rows, first, len(data))
                 if rows >= run.table_rows:  # the leaderboard, not the ingest report
                     run.table_bytes, run.table_rows, run.first_model = len(data), rows, first
+                    run.table_hash = msg.hash or None
         elif kind == "ref_hash" and msg.ref_hash in self._seen:
             # a message the browser already has is sent by reference (Streamlit's message cache)
             rows, first, _ = self._seen[msg.ref_hash]
             if rows >= run.table_rows:
                 run.table_bytes, run.table_rows, run.first_model = 0, rows, first
+                run.table_hash = msg.ref_hash
         elif kind == "page_profile":
             run.exec_s = msg.page_profile.exec_time / 1000.0
             run.fragment = bool(msg.page_profile.is_fragment_run)
         elif kind == "script_finished":
             run.finished = now
+            self._shown_hash = run.table_hash or self._shown_hash
             self._current = None
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 120.0, step_ms: int = 15) -> None:
@@ -303,16 +315,69 @@ def _arrow_summary(data: bytes) -> tuple[int, str | None]:
     return table.num_rows, str(table.column("Model")[0].as_py())  # the grid's cell holds the link itself
 
 
-# The table is usable: no progress bar, the app is idle, the grid's cells hold the first row's model.
-USABLE_JS = """(model) => {
+# What the grid's canvas draws in its first data row, and when: a page script (installed by ``Probe``)
+# records the text of every ``fillText`` whose baseline falls in the first row (row height 35 px under a
+# 35 px header, Streamlit's defaults). That is the moment the user sees the new top row. The grid's DOM
+# table (``td`` cells, for screen readers) cannot say it: glide-data-grid rebuilds it 200 ms after the
+# canvas (a debounce), and its rows hold whatever models were visible before, so a model already on
+# screen (a search's top hit) "appears" before the canvas is redrawn.
+DRAWN_JS = """(() => {
+  const first = new Map();
+  Object.defineProperty(window, '__firstRowDrawn', {value: first});
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+    const m = this.getTransform();
+    const top = (m.b * x + m.d * y + m.f) / (window.devicePixelRatio || 1);
+    if (top >= 36 && top < 70) first.set(String(text), performance.now());
+    return fill.call(this, text, x, y, ...rest);
+  };
+})();"""
+FORGET_DRAWN_JS = "() => { if (window.__firstRowDrawn) window.__firstRowDrawn.clear(); }"
+
+# The table is usable: no progress bar, the app is not running (no status widget), and the grid's first
+# row shows the model of the table the run sent: its canvas drew it since the input ('drawn', see
+# ``DRAWN_JS``), or the first row of the grid's DOM table holds it ('dom': accepted at once when the run
+# sent the very table the grid showed, which glide does not draw again, else only ``DOM_GRACE_S`` after
+# the run ended). ``shown`` is the Model cell as the grid
+# prints it (the link column's display text).
+USABLE_JS = """(a) => {
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
   if (document.querySelector('[data-testid="stProgress"]')) return false;
   const grid = document.querySelector('[data-testid="stDataFrame"]');
   if (!grid) return false;
-  const cells = grid.querySelectorAll('td');
-  for (const td of cells) { if (td.textContent === model || (!model && td.textContent.includes('/'))) return true; }
+  const drawn = window.__firstRowDrawn;
+  if (drawn && a.shown.some(t => drawn.has(t))) return 'drawn';
+  const row = grid.querySelector('tr[aria-rowindex="2"]');
+  if (!row) return false;
+  for (const td of row.querySelectorAll('td')) { if (td.textContent === a.model) return 'dom'; }
   return false;
 }"""
+# A canvas that drew nothing new in this long after the run ended shows what the DOM table says.
+DOM_GRACE_S = 0.3
+
+
+def shown_text(model: str) -> list[str]:
+    """How the grid prints a Model cell: a link column shows its display-text match, else the value."""
+    from urllib.parse import unquote
+
+    from lib.ui.leaderboard import MODEL_LINK_TEXT
+
+    found = re.match(MODEL_LINK_TEXT, model)
+    return [model] if found is None else list(dict.fromkeys([found.group(1), unquote(found.group(1))]))
+
+
+def is_usable(probe: Probe, run: Run) -> bool:
+    """``USABLE_JS`` for the table ``run`` sent (its first Model cell)."""
+    assert run.first_model is not None and run.finished is not None
+    found = probe.page.evaluate(USABLE_JS, {"model": run.first_model, "shown": shown_text(run.first_model)})
+    if found == "dom" and run.table_hash is not None and run.table_hash == run.shown_hash:
+        return True  # the same table as before (a filter that keeps every row): nothing to draw
+    if found == "dom" and time.perf_counter() - run.finished > DOM_GRACE_S:
+        probe.dom_fallbacks += 1
+        return True
+    return found == "drawn"
+
+
 STATE_JS = """() => ({
   progress: !!document.querySelector('[data-testid="stProgress"]'),
   running: !!document.querySelector('[data-testid="stStatusWidget"]'),
@@ -328,7 +393,7 @@ def usable(probe: Probe, t0: float, timeout: float = 120.0) -> tuple[float, Run 
         run = probe.finished_since(t0)
         if run is None or run.first_model is None:
             return False
-        return bool(page.evaluate(USABLE_JS, run.first_model))
+        return is_usable(probe, run)
 
     probe.wait(ready, timeout)
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # painted
@@ -351,7 +416,7 @@ def timeline(page: Any, probe: Probe, url: str, out: Path | None, name: str) -> 
         else:
             frames.append((shot_at, *frame))
         run = probe.finished_since(t0)
-        if run is not None and run.first_model and page.evaluate(USABLE_JS, run.first_model):
+        if run is not None and run.first_model and is_usable(probe, run):
             done_at = time.perf_counter() - t0
             frame = _frame(page)
             if frame is not None:
@@ -532,6 +597,10 @@ def measure_store(store: Store, sizes: Sizes, out: Path | None, log: Callable[[s
                     result.add(ROWS[3], t0, *usable(probe, t0))
                 log(f"browser {store.name}: controls")
                 controls(page, probe, store, sizes, result, spent)
+                if probe.dom_fallbacks:
+                    log(
+                        f"browser {store.name}: {probe.dom_fallbacks} step(s) usable by the DOM table, not a draw"
+                    )
                 page.context.close()
             if sizes.cold_repeats:
                 _cold(browser, store, "off", result, ROWS[1], max(1, sizes.cold_repeats - 1), spent)
@@ -548,7 +617,12 @@ def controls(
     names = _bench_names(store)
     search = page.get_by_placeholder(re.compile("Search models"))
 
-    def timed(row: str, act: Callable[[], None]) -> None:
+    def timed(row: str, act: Callable[[], None] | tuple[Callable[[], None], Callable[[], None]]) -> None:
+        """Time ``act`` (or ``(prepare, act)``: prepare untimed, e.g. open a dropdown) to usable."""
+        prepare, act = act if isinstance(act, tuple) else (None, act)
+        if prepare is not None:
+            prepare()
+        probe.forget_drawn()
         t0 = time.perf_counter()
         act()
         try:
@@ -569,30 +643,40 @@ def controls(
             "[data-testid='stButtonGroup'] button", has_text=re.compile(f"^{which}$")
         ).click()
 
-    def rank_by(label: str) -> Callable[[], None]:
-        def act() -> None:
-            page.locator("[data-testid='stSelectbox']").filter(has_text="Rank by").first.click()
-            page.get_by_role("option", name=label, exact=True).click()
+    def rank_by(label: str) -> tuple[Callable[[], None], Callable[[], None]]:
+        """Opening the dropdown is not the change: the time runs from the click on the option."""
+        option = page.get_by_role("option", name=label, exact=True)
 
-        return act
+        def prepare() -> None:
+            page.locator("[data-testid='stSelectbox']").filter(has_text="Rank by").first.click()
+            option.wait_for()
+
+        return prepare, option.click
 
     precision = page.locator("[data-testid='stMultiSelect']").filter(has_text="Precision").first
 
-    def add_precision() -> None:
+    def open_precision() -> None:
         precision.get_by_role("combobox").click()
+        page.get_by_role("option").first.wait_for()
+
+    def add_precision() -> None:
         page.get_by_role("option").first.click()
         page.keyboard.press("Escape")
 
     def clear_precision() -> None:
-        precision.get_by_role("combobox").click()
         page.keyboard.press("Backspace")
         page.keyboard.press("Escape")
 
-    steps: list[tuple[str, Callable[[], None], Callable[[], None]]] = [
+    Step = Callable[[], None] | tuple[Callable[[], None], Callable[[], None]]
+    steps: list[tuple[str, Step, Step]] = [
         (ROWS[4], type_search("org1"), type_search("")),
         (ROWS[5], scores("raw"), scores("normalized")),
         (ROWS[6], rank_by(names[min(3, len(names) - 1)]), rank_by("Average")),
-        (ROWS[7], add_precision, clear_precision),
+        (
+            ROWS[7],
+            (open_precision, add_precision),
+            (lambda: precision.get_by_role("combobox").click(), clear_precision),
+        ),
     ]
     for row, do, undo in steps:
         if row == ROWS[7]:
