@@ -109,7 +109,7 @@ def test_a_worker_that_dies_names_its_file_and_the_rest_loads(tmp_path):
     def kill_the_stuck_worker() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            for pid in _children_running("lib.ingest.parallel"):
+            for pid in _children_running("lib.ingest.parallel_worker"):
                 if _blocked_on(pid, corpus.results / fifo):
                     os.kill(pid, signal.SIGKILL)
                     return

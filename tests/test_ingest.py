@@ -134,3 +134,44 @@ def test_real_pythia_files_parse(real_data):
         assert any(
             s.task == "lambada_openai" and s.metric == "ppl" and not s.higher_is_better for s in ev.scores
         )
+
+
+def test_metric_keys_split_once_keep_each_style_apart():
+    """Metric keys are split once per style and remembered: the same key in a 0.3-style block (no filter)
+    and in a 0.4-style one still means what each style says, whichever is read first, every time."""
+    from lib.ingest.common import task_scores
+
+    block = {"acc,strict": 0.5, "acc_stderr,strict": 0.01, "acc_stderr": 0.02, "alias": "x"}
+    for _ in range(2):  # the second round reads every key from the memo
+        old = task_scores("t", block, 0, None, None, False, [])
+        new = task_scores("t", block, 0, None, None, True, [])
+        assert [(s.metric, s.filter, s.stderr) for s in old] == [("acc", "none", 0.02)]
+        assert [(s.metric, s.filter, s.stderr) for s in new] == [("acc", "strict", 0.01)]
+
+
+def test_an_ingest_worker_parses_without_pandas_or_numpy(tmp_path):
+    """A worker process (``python -m lib.ingest.parallel_worker``) keeps pandas and numpy out, a third of
+    its start-up, and still answers with the tables this process builds for the same file."""
+    import pickle
+    import subprocess
+    import sys
+
+    from lib.ingest.parallel import _read_below
+    from lib.ingest.tables import parse_batch
+
+    root = str(CORPUS / "lm_eval_04")
+    paths = ["acme-labs__falcon-mini-7b/results_2026-01-02T10-00-00.500000.json"]
+    report = "import atexit, sys; atexit.register(lambda: print(sorted({'numpy', 'pandas'} & set(sys.modules)), file=sys.stderr))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"{report}; from lib.ingest.parallel_worker import run; run()"],
+        input=json.dumps({"root": root, "paths": paths, "patterns": []}).encode(),
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=True,
+        timeout=120,
+    )
+    assert done.stderr.decode().splitlines()[-1] == "[]"
+    batch = pickle.loads(done.stdout)  # noqa: S301 - our own child process
+    here = parse_batch(_read_below(root), paths)
+    assert batch.scores.num_rows > 0 and batch.problems == here.problems
+    assert batch.evaluations.equals(here.evaluations) and batch.scores.equals(here.scores)

@@ -104,6 +104,27 @@ def as_int(value: Any) -> int | None:
     return int(number) if number is not None else None
 
 
+# What a metric key of a task's results block says, by key: (metric, filter, its stderr's key, the
+# stderr's key without a filter to try next or None), or None for a key that is no metric. Keys repeat
+# across the files of a store, so each is split once; the memo holds at most _MAX_KEYS keys per style
+# (a hostile store's random keys are split each time, never kept).
+_KeyParts = tuple[str, str, str, "str | None"]
+_KEY_PARTS: tuple[dict[str, _KeyParts | None], dict[str, _KeyParts | None]] = ({}, {})
+_MAX_KEYS = 4096
+_UNSEEN: Any = object()
+
+
+def _key_parts(key: Any, with_filters: bool) -> _KeyParts | None:
+    name, _, filt = key.partition(",") if type(key) is str else str(key).partition(",")
+    if name in _NOT_METRICS or name.endswith("_stderr") or not name:
+        return None
+    if not with_filters:
+        return name, "none", f"{name}_stderr", None
+    filt = filt or "none"
+    # a 0.3-style stderr key in a file read as 0.4 is taken for the unfiltered metric
+    return name, filt, f"{name}_stderr,{filt}", f"{name}_stderr" if filt == "none" else None
+
+
 def task_scores(
     task: str,
     metrics: Any,
@@ -128,11 +149,16 @@ def task_scores(
         directions = None
     scores: list[Score] = []
     get = metrics.get
+    known = _KEY_PARTS[with_filters]
     for key, raw_value in metrics.items():
-        name, _, filt = key.partition(",") if type(key) is str else str(key).partition(",")
-        if name in _NOT_METRICS or name.endswith("_stderr") or not name:
+        parts = known.get(key, _UNSEEN) if type(key) is str else _UNSEEN
+        if parts is _UNSEEN:
+            parts = _key_parts(key, with_filters)
+            if type(key) is str and len(known) < _MAX_KEYS:
+                known[key] = parts
+        if parts is None:
             continue
-        filt = (filt or "none") if with_filters else "none"
+        name, filt, stderr_key, plain_stderr_key = parts
         # the common case first: a finite float (x - x is 0.0 only for finite x), else as_float's checks
         value = (
             raw_value if type(raw_value) is float and raw_value - raw_value == 0.0 else as_float(raw_value)
@@ -141,9 +167,9 @@ def task_scores(
             if not isinstance(raw_value, (dict, list)):
                 warnings.append(f"{task}: metric {name} is {brief(raw_value)}, not a number; skipped")
             continue
-        raw_stderr = get(f"{name}_stderr,{filt}" if with_filters else f"{name}_stderr")
-        if raw_stderr is None and with_filters and filt == "none":
-            raw_stderr = get(f"{name}_stderr")  # a 0.3-style key in a file read as 0.4
+        raw_stderr = get(stderr_key)
+        if raw_stderr is None and plain_stderr_key is not None:
+            raw_stderr = get(plain_stderr_key)
         stderr = (
             raw_stderr
             if type(raw_stderr) is float and raw_stderr - raw_stderr == 0.0
@@ -176,7 +202,17 @@ def task_versions(block: Any) -> dict[str, str]:
     """lm-eval's ``versions`` block as text per task (``0``, ``1.0``, ``Yaml``); {} when absent."""
     if not isinstance(block, dict):
         return {}
-    return {str(task): str(v) for task, v in block.items() if isinstance(v, (str, int, float)) and str(v)}
+    versions: dict[str, str] = {}
+    for task, v in block.items():
+        if type(v) is str:
+            text = v
+        elif isinstance(v, (str, int, float)):
+            text = str(v)
+        else:
+            continue
+        if text:
+            versions[task if type(task) is str else str(task)] = text
+    return versions
 
 
 # ----------------------------------------------------------------------------- model identity and setting

@@ -78,20 +78,23 @@ def parse(path: str, data: dict[str, Any]) -> Evaluation:
     warnings: list[str] = []
     scores: list[Score] = []
     for task, metrics in tasks.items():
-        shots = as_int(n_shot_block.get(task))
+        shots = n_shot_block.get(task)
+        if type(shots) is not int:  # an int is the common case, as_int the rest
+            shots = as_int(shots)
         samples = samples_block.get(task)
-        n_samples = as_int(samples.get("effective")) if isinstance(samples, dict) else as_int(samples)
-        scores.extend(
-            task_scores(
-                task,
-                metrics,
-                shots if shots is not None else fallback_shots,
-                directions.get(task),
-                n_samples,
-                True,
-                warnings,
-                versions.get(task),
-            )
+        if isinstance(samples, dict):
+            samples = samples.get("effective")
+        if type(samples) is not int:
+            samples = as_int(samples)
+        scores += task_scores(
+            task,
+            metrics,
+            shots if shots is not None else fallback_shots,
+            directions.get(task),
+            samples,
+            True,
+            warnings,
+            versions.get(task),
         )
     if not scores:
         raise IngestError("; ".join(["no numeric metric in any task", *warnings[:3]]))

@@ -25,6 +25,8 @@ EVAL_COLUMNS = [c.name for c in ingest_columns(EVALUATIONS)]
 SCORE_COLUMNS = [c.name for c in ingest_columns(SCORES)]
 EVAL_TYPES = arrow_schema(EVALUATIONS)
 SCORE_TYPES = arrow_schema(SCORES)
+# A score row as Arrow reads a ``Score`` named tuple: a struct of the score columns after eval_id.
+_SCORE_STRUCT = pa.struct(list(SCORE_TYPES)[1:])
 # (column, Evaluation attribute) of the columns read from the record by name, in column order.
 _FROM_RECORD = [(c.name, c.attribute) for c in ingest_columns(EVALUATIONS) if c.attribute is not None]
 
@@ -227,18 +229,22 @@ def _both(per_file: list[_FileRows]) -> tuple[pa.Table, pa.Table]:
     """The evaluations and scores tables of some files' rows, built column by column.
 
     Scores stay the ``Score`` named tuples the parsers made (their fields are the score columns after
-    ``eval_id``), transposed once with ``zip``: no per-row tuple is built for the table."""
+    ``eval_id``): Arrow reads them as one struct array, whose fields are the columns (no per-column
+    Python sequence is built: a ``zip(*scores)`` transposition cost as much as the arrays)."""
     erows = [row for rows in per_file for row in rows.evaluations]
     scores = [score for rows in per_file for score in rows.scores]
     ids = [eval_id for rows in per_file for eval_id in rows.score_ids]
     eval_columns = list(zip(*erows, strict=True)) if erows else [() for _ in EVAL_COLUMNS]
-    score_columns = [ids, *zip(*scores, strict=True)] if scores else [() for _ in SCORE_COLUMNS]
+    score_columns = [ids, *pa.array(scores, type=_SCORE_STRUCT).flatten()]
     return _table(EVAL_COLUMNS, eval_columns, EVAL_TYPES), _table(SCORE_COLUMNS, score_columns, SCORE_TYPES)
 
 
 def _table(columns: list[str], values: list[Any], schema: pa.Schema) -> pa.Table:
-    """An Arrow table of ``values``, one sequence per column."""
+    """An Arrow table of ``values``, one sequence (or Arrow array of the column's type) per column."""
     return pa.Table.from_arrays(
-        [pa.array(col, type=schema.field(name).type) for name, col in zip(columns, values, strict=True)],
+        [
+            col if isinstance(col, pa.Array) else pa.array(col, type=schema.field(name).type)
+            for name, col in zip(columns, values, strict=True)
+        ],
         schema=schema,
     )
