@@ -116,6 +116,9 @@ class Index:
         self._tables: dict[str, tuple[str, pa.ChunkedArray | pa.Array, pa.Table]] = {}
         self._requests_unparsed: dict[str, str] = {}  # path -> JSON, from the persisted index, parsed on use
         self._table_versions: dict[str, str] = {}  # table sources in the persisted index, not checked yet
+        # evaluations, scores and requests are views of the attached snapshot (lib.index.cache) until the
+        # first write copies them into memory (_own_tables)
+        self._on_snapshot = False
         self.cache = IndexCache.for_index(self, cache)  # the persisted index
 
     # ----------------------------------------------------------------- building
@@ -141,6 +144,7 @@ class Index:
             stats.requests_changed = stats.requests_changed or tables_changed
             changed = bool(stats.parsed or stats.removed or stats.requests_changed)
             if changed:
+                self._own_tables()
                 self.con.execute(sql("canonical_models"))  # one casing per Hub model
             self._write_problems()
             saved = False
@@ -441,8 +445,28 @@ class Index:
         if dirty:
             self._replace_requests()
 
+    def _own_tables(self) -> None:
+        """Before a write: the snapshot's tables, read through views until now, copied into memory."""
+        with self._lock:
+            if not self._on_snapshot:
+                return
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self.con.execute(sql("cache_own"))
+                self.con.execute(create_table("evaluations", EVALUATIONS))
+                self.con.execute(create_table("scores", SCORES))
+                self.con.execute(create_table("requests", REQUESTS))
+                self.con.execute(sql("cache_load"))
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("DETACH index_snapshot")
+            self._on_snapshot = False
+
     def _delete_table_rows(self, ids: pa.ChunkedArray | pa.Array) -> None:
         """Delete a table source's evaluations and scores (``ids``: their eval_ids, often many)."""
+        self._own_tables()
         self.con.register("old_eval_ids", pa.table({"eval_id": ids}))
         try:
             self.con.execute(sql("delete_evaluations"))
@@ -450,6 +474,7 @@ class Index:
             self.con.unregister("old_eval_ids")
 
     def _delete_evaluations(self, paths: list[str]) -> None:
+        self._own_tables()
         self.con.execute("DELETE FROM scores WHERE eval_id IN (SELECT unnest(?))", [paths])
         self.con.execute("DELETE FROM evaluations WHERE eval_id IN (SELECT unnest(?))", [paths])
 
@@ -463,6 +488,7 @@ class Index:
 
     def _insert_tables(self, evaluations: pa.Table, scores: pa.Table | pa.RecordBatchReader) -> None:
         with self._lock:
+            self._own_tables()
             first = self._next_eval_no
             self._next_eval_no += evaluations.num_rows
             numbers = pa.array(range(first, self._next_eval_no), type=pa.int32())
@@ -504,6 +530,7 @@ class Index:
             table = _request_table(good)
         # table sources' model metadata (type, license...), in the requests' shape already
         metadata = [m for _, _, m in self._tables.values() if m.num_rows]
+        self._own_tables()
         self.con.register("new_requests", table)
         self.con.register("new_table_requests", pa.concat_tables(metadata) if metadata else table.slice(0, 0))
         try:
