@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -27,12 +28,18 @@ LOCAL_CHECK_S = float(os.environ.get("LEADERBOARD_CHECK_S", "3"))
 
 
 def _cli_options() -> argparse.Namespace:
-    """Options after ``--`` on ``streamlit run streamlit_app.py -- --config offline``."""
+    """Options after ``--`` on ``streamlit run streamlit_app.py -- --config offline`` (every run asks:
+    parsed once per command line, not by a new argparse parser on each control's click)."""
+    return _parse_cli(tuple(sys.argv[1:]))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_cli(argv: tuple[str, ...]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--config", default=None)
     parser.add_argument("--results", default=None)
     parser.add_argument("--requests", default=None)
-    options, _ = parser.parse_known_args(sys.argv[1:])
+    options, _ = parser.parse_known_args(list(argv))
     return options
 
 

@@ -11,6 +11,7 @@ from urllib.parse import quote_plus
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib.analysis.leaderboard import (
@@ -350,15 +351,22 @@ def ranked_view(
     return memo.remember(view_key(index, view), lambda: build_table(index, definition, view, base=base))
 
 
-def _shaped_head(table: LeaderboardTable, raw: bool, sent: int) -> tuple[pd.DataFrame, bool]:
-    """The first ``sent`` rows shaped for the grid (every column, links and interval text made), and
-    whether any row of the view is flagged."""
+def _shaped_head(table: LeaderboardTable, raw: bool, sent: int) -> tuple[pd.DataFrame, bool, pa.Table | None]:
+    """The first ``sent`` rows shaped for the grid (every column, links and interval text made), whether
+    any row of the view is flagged, and those rows as Arrow (None when Arrow refuses a column: the grid
+    then gets the frame, which Streamlit mends). Converted once per view: a rerun that shows the same
+    view (a search set back, a row selected) sends the Arrow columns it picks without converting again."""
     head_frame = table.frame.iloc[:sent]
     head = display_frame(replace(table, frame=head_frame), raw)
     cells = {"Details": model_links(head_frame), "Model": model_cell_links(head_frame),
              "± 95%": interval_text(head["± 95%"])}  # fmt: skip
     flagged = bool((table.frame["flagged"].fillna("").astype(str) != "").any())
-    return head.assign(**cells), flagged
+    head = head.assign(**cells)
+    try:
+        arrow: pa.Table | None = pa.Table.from_pandas(head, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError):
+        arrow = None
+    return head, flagged, arrow
 
 
 def table(
@@ -373,9 +381,11 @@ def table(
     total = len(table.frame)
     sent = rows_to_send(total)
     if key is None:
-        head, flagged = _shaped_head(table, raw, sent)
+        head, flagged, head_arrow = _shaped_head(table, raw, sent)
     else:
-        head, flagged = memo.remember((*key, "head", sent), lambda: _shaped_head(table, raw, sent))
+        head, flagged, head_arrow = memo.remember(
+            (*key, "head", sent), lambda: _shaped_head(table, raw, sent)
+        )
     bench_names = [b.name for b in table.benchmarks]
     chosen = list(state.value(column_setting) or DEFAULT_COLUMNS)
     if flagged and "Flagged" not in chosen:
@@ -428,7 +438,7 @@ def table(
         if name != "Model" or on_a_phone():
             config[name]["width"] = width  # a phone shows all three (see NARROW_WIDTHS)
     event = show_table(
-        head[order],
+        head[order] if head_arrow is None else head_arrow.select(order),
         column_config=config,
         hide_index=True,
         width="stretch",
