@@ -877,7 +877,7 @@ def browser_rows(quick: bool, work: Path, out: Path | None) -> list[Row]:
 
     print("… browser floor: a bare Streamlit page", file=sys.stderr, flush=True)
     try:
-        found += streamlit_floor.measure(*((1, 1) if quick else (5, 3)))
+        found += streamlit_floor.measure(*((1, 1, 2) if quick else (5, 3, 6)))
     except Exception as exc:  # noqa: BLE001 - reported as a row, never hidden
         found.append({"name": streamlit_floor.ROWS[0], "size": streamlit_floor.SIZE, "value": float("nan"),
                       "unit": "s", "repeats": 0, "target": None, "note": f"FAILED: {type(exc).__name__}: {exc}"})  # fmt: skip
