@@ -1,7 +1,5 @@
 """``python -m lib``: see lib.cli."""
 
-import sys
+from lib.cli import entry
 
-from lib.cli import main
-
-sys.exit(main())
+entry()

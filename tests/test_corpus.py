@@ -138,22 +138,31 @@ def _csv_frames() -> list:
     return frames
 
 
-def test_csv_writer_writes_what_pandas_writes():
-    """The CLI's CSV (DuckDB writes it) is byte for byte pandas' ``to_csv`` with non-finite as empty."""
+@pytest.mark.parametrize("through", ["its own database", "an open database"])
+def test_csv_writer_writes_what_pandas_writes(through):
+    """The CLI's CSV (DuckDB writes it) is byte for byte pandas' ``to_csv`` with non-finite as empty,
+    whether it opens a database for the rows or writes them through one already open (the index's,
+    which keeps its own tables)."""
     import io
 
+    import duckdb
     import pandas as pd
 
     from lib.analysis.leaderboard import null_non_finite
     from lib.cli._common import write_csv
 
+    con = duckdb.connect(":memory:") if through == "an open database" else None
+    if con is not None:
+        con.execute("CREATE TABLE c0 AS SELECT 42 AS c0")  # a table named like the writer's columns
     frames = _csv_frames()
     frames.append(pd.DataFrame({"when": pd.to_datetime(["2026-01-01", None]), "x": [1.5, None]}))  # pandas
     frames.append(pd.DataFrame({"mixed": [1, "a", None, 2.5]}))  # objects of several kinds: pandas
     for frame in frames:
         ours = io.StringIO()
-        write_csv(frame, ours)
+        write_csv(frame, ours, con)
         assert ours.getvalue() == null_non_finite(frame).to_csv(index=False)
+    if con is not None:
+        assert con.execute("SELECT * FROM c0").fetchall() == [(42,)]  # still open, its table untouched
 
 
 def _template_index():
@@ -547,3 +556,27 @@ def test_rank_says_when_a_table_could_not_be_read(tmp_path, capsys, monkeypatch)
     assert code == 0
     assert "(no rows)" in out.out
     assert "1 file(s) could not be read" in out.err and "python -m lib check" in out.err
+
+
+def test_python_m_lib_ends_a_read_only_command_with_all_its_output(capsys, monkeypatch, tmp_path):
+    """``python -m lib rank`` and ``check`` end their process without tearing the interpreter down
+    (lib.cli.entry): the whole CSV still arrives, byte for byte what ``main`` prints, and the exit
+    code is the command's (check: 1 when a file failed)."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("LEADERBOARD_CACHE", str(tmp_path / "cache"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    definition = ["--config", str(DEFINITIONS / "template.yaml")]
+    for args, expected_code in (
+        (["rank", "--format", "csv", *definition], 0),
+        (["check", "--format", "csv", *definition, "--results", str(CORPUS / "bad")], 1),
+    ):
+        assert main(args) == expected_code
+        in_process = capsys.readouterr().out
+        done = subprocess.run(
+            [sys.executable, "-m", "lib", *args], capture_output=True, env=env, timeout=300, check=False
+        )
+        assert done.returncode == expected_code, done.stderr.decode()
+        assert done.stdout.decode() == in_process and in_process.count("\n") > 1

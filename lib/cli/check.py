@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("check", help="read the stores and report every file that cannot be loaded")
     add_store_options(parser)
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, ends_process=True)  # lib.cli.entry: read-only, prints
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--include-partial", action="store_true", help="include runs made with --limit")
     parser.add_argument("--show-flagged", action="store_true", help="keep flagged models (hidden by default)")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, ends_process=True)  # lib.cli.entry: read-only, prints
 
 
 def _weights(text: str) -> dict[str, float] | None:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(dumps([rank_record(row, table.benchmarks) for row in table.frame.to_dict(orient="records")]))
     else:
-        print_frame(flat_frame(table.frame, table.benchmarks, args.raw), args.format)
+        print_frame(flat_frame(table.frame, table.benchmarks, args.raw), args.format, index.con)
     for notice in table.notices:
         print(f"note: {notice}", file=sys.stderr)
     failed = index.counts()["errors"]

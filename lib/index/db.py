@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -21,7 +21,6 @@ import pyarrow as pa
 
 from lib.core.config import Definition
 from lib.core.records import IngestProblem
-from lib.core.request import Request
 from lib.core.schema import TableSource
 from lib.index import table_sources as tables_io
 from lib.index.cache import IndexCache
@@ -36,10 +35,12 @@ from lib.ingest.parallel import (
     worker_count,
 )
 from lib.ingest.tables import EVAL_COLUMNS, EVAL_TYPES, ParsedBatch, parse_batch, reason
-from lib.queue.requests import RequestInvalid, decode_request
 from lib.stores import FileStore, LocalFileStore, StoreError, open_store
 from lib.stores.base import FileInfo, StoreMissingError
 from lib.stores.local import FolderMemo
+
+if TYPE_CHECKING:
+    from lib.core.request import Request
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -429,6 +430,10 @@ class Index:
                     IngestProblem(info.path, f"request file: {why}", level)
                 ]
                 continue
+            # imported when a request file is read: a restart on an unchanged store reads none, and
+            # the request's pydantic model takes 20-30 ms to build
+            from lib.queue.requests import RequestInvalid, decode_request
+
             try:
                 self._requests[info.path] = decode_request(info.path, self.requests.read_bytes(info.path))
             except FileNotFoundError:
@@ -617,6 +622,10 @@ class Index:
 
     def _parse_cached_requests(self) -> None:
         """Requests the persisted index holds as text become records (only when a caller needs them)."""
+        if not self._requests_unparsed:
+            return
+        from lib.queue.requests import decode_request  # see _refresh_requests
+
         for path, raw in self._requests_unparsed.items():
             try:
                 self._requests[path] = decode_request(path, raw.encode("utf-8"))
