@@ -33,11 +33,13 @@ import numpy as np
 N_TASKS = 6
 # (task, metric) per benchmark, the shape of the template's `Tasks` enum.
 TASKS = tuple((f"task_{i}", "acc_norm" if i % 2 else "acc") for i in range(N_TASKS))
+# Models alternate between the template's two usual precisions (its demo requests are float16 and bfloat16).
+PRECISIONS = ("float16", "bfloat16")
 
 
 def write_store(folder: Path, n_models: int, seed: int = 0) -> tuple[Path, Path, Path]:
     """``folder/results/<org>/<model>/results_<date>.json``, ``folder/requests/<org>/<model>_eval_request_
-    False_float16_Original.json`` and a definition with one benchmark per task; returns the three paths."""
+    False_<precision>_Original.json`` (precisions alternate) and a definition with one benchmark per task; returns the three paths."""
     import yaml
 
     rng = np.random.default_rng(seed)
@@ -45,9 +47,10 @@ def write_store(folder: Path, n_models: int, seed: int = 0) -> tuple[Path, Path,
     for i in range(n_models):
         org, name = f"org{i % 97:02d}", f"model-{i:06d}"
         scores = rng.uniform(0.2, 0.9, size=N_TASKS)
+        precision = PRECISIONS[i % len(PRECISIONS)]  # a precision filter then keeps half of the models
         doc = {
             "config": {
-                "model_dtype": "torch.float16",
+                "model_dtype": f"torch.{precision}",
                 "model_name": f"{org}/{name}",
                 "model_sha": f"{i:040x}",
             },
@@ -61,17 +64,17 @@ def write_store(folder: Path, n_models: int, seed: int = 0) -> tuple[Path, Path,
         target.write_text(json.dumps(doc), encoding="utf-8")
         request = {
             "model": f"{org}/{name}", "base_model": "", "revision": "main", "private": False,
-            "precision": "float16", "weight_type": "Original", "status": "FINISHED",
+            "precision": precision, "weight_type": "Original", "status": "FINISHED",
             "submitted_time": "2024-05-01T09:00:00Z", "model_type": "🟢 : pretrained", "likes": int(i % 50),
             "params": float(1 + i % 70), "license": "apache-2.0",
         }  # fmt: skip
-        target = requests / org / f"{name}_eval_request_False_float16_Original.json"
+        target = requests / org / f"{name}_eval_request_False_{precision}_Original.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(request), encoding="utf-8")
     definition = {
         "title": "Template peer",
         "stores": {"results": str(results), "requests": str(requests)},
-        "precisions": ["float16", "bfloat16"],
+        "precisions": list(PRECISIONS),
         "benchmarks": [
             {"id": f"b{i}", "name": f"Task {i}", "task": task, "metric": metric, "baseline": 0.0}
             for i, (task, metric) in enumerate(TASKS)

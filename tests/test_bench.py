@@ -103,6 +103,8 @@ def test_template_peer_and_ours_rank_its_store_alike(tmp_path: Path):
     results, requests, definition_path = template_peer.write_store(tmp_path, 25)
     peer = template_peer.leaderboard_df(str(results), str(requests))
     assert len(peer) == 25 and peer["license"].eq("apache-2.0").all()  # each request was found and read
+    # two precisions, so that the browser bench's precision filter changes the table it times
+    assert sorted(peer["precision"].unique()) == ["bfloat16", "float16"]
     definition = load_definition(definition_path)
     index = build_index(definition, str(results), str(requests))
     assert index.problems().empty
