@@ -580,3 +580,28 @@ def test_python_m_lib_ends_a_read_only_command_with_all_its_output(capsys, monke
         )
         assert done.returncode == expected_code, done.stderr.decode()
         assert done.stdout.decode() == in_process and in_process.count("\n") > 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_python_m_lib_says_when_its_output_could_not_be_written(monkeypatch, tmp_path, unbuffered):
+    """Output to a full disk (``/dev/full``) is an error, said on stderr, with exit code 2: never a
+    silent success with the output lost (the last flush happens just before ``os._exit``)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env["LEADERBOARD_CACHE"] = str(tmp_path / "cache")
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    for command in ("rank", "check"):
+        args = [command, "--format", "json", "--config", str(DEFINITIONS / "template.yaml")]
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "lib", *args], stdout=full, stderr=subprocess.PIPE,
+                env=env, timeout=300, check=False,
+            )  # fmt: skip
+        assert done.returncode == 2, (command, done.returncode, done.stderr.decode())
+        assert "error:" in done.stderr.decode() and "No space left" in done.stderr.decode()

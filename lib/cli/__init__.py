@@ -63,12 +63,26 @@ def entry() -> NoReturn:
     args = _parse(None)
     code = _run(args)
     if getattr(args, "ends_process", False):
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):  # a reader that went away; a closed stream
-                stream.flush()
+        code = _flush_output(code)
         logging.shutdown()
         os._exit(code)
     sys.exit(code)
+
+
+def _flush_output(code: int) -> int:
+    """Flush stdout before ``os._exit``: the exit code, 2 when the output could not be written (a full
+    disk, an I/O error), said on stderr. A reader that went away (``| head``) is not an error."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except (OSError, ValueError) as exc:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"error: the output could not be written ({exc})", file=sys.stderr)
+        code = 2
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    return code
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
