@@ -119,3 +119,44 @@ def test_snapshot_cut_short_is_never_half_read(tmp_path, keep):
     first.cache.path.write_bytes(data[: int(len(data) * keep)])
     index = _open(tmp_path)
     assert _content(index) == expected
+
+
+@pytest.mark.parametrize("change", [False, True])
+def test_open_snapshot_first_then_the_refresh_reads_what_changed(tmp_path, change):
+    """The app's restart (lib.ui.data): the snapshot alone first, unverified; the next refresh lists the
+    stores and ends up where a build from the files does."""
+    _store(tmp_path)
+    first = _open(tmp_path)
+    if change:
+        late = result_file(tmp_path / "results", "org/late", {"leaderboard_gpqa": {"acc_norm": 0.3}})
+        os.utime(late, (time.time() - 600, time.time() - 600))
+    index = Index(
+        load_definition("demo"),
+        str(tmp_path / "results"),
+        str(tmp_path / "requests"),
+        cache=tmp_path / "cache",
+    )
+    assert index.open_snapshot() and not index.verified
+    assert _content(index) == _content(first)  # the snapshot's content, listed or not
+    generation = index.generation
+    stats = index.refresh()
+    assert index.verified and stats.parsed == (1 if change else 0)
+    assert (index.generation != generation) == change
+    assert _content(index) == _content(_open(tmp_path, cache=False))
+
+
+@pytest.mark.parametrize("snapshot", ["none", "garbage"])
+def test_open_snapshot_without_a_usable_snapshot_does_nothing(tmp_path, snapshot):
+    _store(tmp_path)
+    if snapshot == "garbage":
+        _open(tmp_path).cache.path.write_bytes(os.urandom(5000))
+    index = Index(
+        load_definition("demo"),
+        str(tmp_path / "results"),
+        str(tmp_path / "requests"),
+        cache=tmp_path / "cache",
+    )
+    assert not index.open_snapshot() and index.loaded_at is None
+    stats = index.refresh()  # built from the files, as without a cache
+    assert stats.parsed == 7 and index.verified
+    assert _content(index) == _content(_open(tmp_path, cache=False))

@@ -120,6 +120,7 @@ class Index:
         # evaluations, scores and requests are views of the attached snapshot (lib.index.cache) until the
         # first write copies them into memory (_own_tables)
         self._on_snapshot = False
+        self.verified = True  # False between open_snapshot and the next refresh: the stores not listed yet
         self.cache = IndexCache.for_index(self, cache)  # the persisted index
 
     # ----------------------------------------------------------------- building
@@ -168,6 +169,7 @@ class Index:
                 self.generation += 1
             self._snapshot_generation = self.generation if same_as_snapshot else -1
             self.loaded_at = time.time()
+            self.verified = True
             stats.errors = list(self.store_errors)
             log.info(
                 "index refresh: %d files listed, %d parsed, %d removed, %d failed in %.3fs",
@@ -178,6 +180,24 @@ class Index:
                 stats.seconds,
             )
             return stats
+
+    def open_snapshot(self) -> bool:
+        """A first load from the persisted index alone, before the stores are listed: True when the index
+        now holds its snapshot's content, with ``verified`` False until the next ``refresh`` lists the
+        stores and reads what changed since. The app ranks from it at once and refreshes right after
+        (``lib.ui.data``); False (nothing done) when there is no usable snapshot."""
+        with self._lock:
+            if self.loaded_at is not None or self.cache is None or not self.cache.path.is_file():
+                return False
+            self.cache.load(self)
+            if self.cache.token is None:  # none, or discarded: the index is still empty
+                return False
+            self._write_problems()
+            self.generation += 1
+            self._snapshot_generation = self.generation
+            self.loaded_at = time.time()
+            self.verified = False
+            return True
 
     def _list(self, store: FileStore, name: str) -> list[FileInfo] | None:
         """The store's JSON files; None (and an error row) when it cannot be read, [] when not created yet.

@@ -69,6 +69,7 @@ def _index(definition_path: str, results: str, requests: str) -> Index:
 
 
 PROGRESS_KEY = "_loading_progress"
+VERIFY_KEY = "_verify_snapshot"
 
 
 def app_index(definition: Definition, hold_progress: bool = False, check: bool = True) -> Index:
@@ -83,7 +84,11 @@ def app_index(definition: Definition, hold_progress: bool = False, check: bool =
     results = options.results or os.environ.get("LEADERBOARD_RESULTS") or definition.results_store
     requests = options.requests or os.environ.get("LEADERBOARD_REQUESTS") or definition.requests_store
     index = _index(str(definition.path), results, requests)
-    if index.loaded_at is None:
+    if index.loaded_at is None and hold_progress and index.open_snapshot():
+        # a restart: the table is drawn from the persisted index at once; progress_done lists the
+        # stores right after it and redraws the page when a file changed since the snapshot
+        st.session_state[VERIFY_KEY] = index
+    elif index.loaded_at is None:
         slot = st.empty() if hold_progress else None
         if slot is not None:
             holder = slot.container()
@@ -103,6 +108,8 @@ def app_index(definition: Definition, hold_progress: bool = False, check: bool =
             st.session_state[PROGRESS_KEY] = slot
         else:
             bar.empty()
+    elif not index.verified and VERIFY_KEY not in st.session_state:
+        index.refresh()  # opened from the snapshot by another page run that has not listed the stores yet
     elif check and time.time() - index.loaded_at > check_interval(index):
         before = request_states(index)
         stats = index.refresh()
@@ -131,10 +138,32 @@ def full_run() -> bool:
 
 
 def progress_done() -> None:
-    """Remove the loading bar that ``app_index(..., hold_progress=True)`` left (if any)."""
+    """Remove the loading bar that ``app_index(..., hold_progress=True)`` left (if any); after a restart
+    drawn from the persisted index, list the stores now (``verify_snapshot``)."""
     slot = st.session_state.pop(PROGRESS_KEY, None)
     if slot is not None:
         slot.empty()
+    index = st.session_state.pop(VERIFY_KEY, None)
+    if index is not None:
+        verify_snapshot(index)
+
+
+def verify_snapshot(index: Index) -> None:
+    """The page was drawn from the persisted index (``Index.open_snapshot``): list the stores now, read
+    what changed since the snapshot, and draw the page again when anything did, with a toast saying what
+    (``data_status``). The check is shown while it runs."""
+    if index.verified:
+        return
+    note = st.empty()
+    note.caption("Checking the stores for changes since the saved index…")
+    generation = index.generation
+    stats = index.refresh()
+    note.empty()
+    if index.generation != generation:
+        st.session_state["_refresh_note"] = describe_refresh(stats, {}, {}) or (
+            "Refreshed: the stores changed since the saved index"
+        )
+        st.rerun()
 
 
 LIVE_S = float(os.environ.get("LEADERBOARD_LIVE_S", "3"))
