@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 import time
 from pathlib import Path
 
@@ -211,3 +212,82 @@ def test_new_process_with_the_kept_memo_sees_every_change(tmp_path, trusted, cha
     fresh.refresh()
     assert _rows(again) == _rows(fresh)
     assert _rows(again) != _rows(first)
+
+
+def test_a_memo_naming_anything_but_plain_entries_is_not_used(tmp_path, trusted):
+    """A memo from a damaged or foreign cache file that names '..', a path or a folder outside the store
+    never leads the listing out of the store: the whole memo is dropped and every folder is read."""
+    root = tmp_path / "store"
+    (root / "m").mkdir(parents=True)
+    (root / "m" / "1.json").write_text("{}")
+    (tmp_path / "not_in_store.json").write_text('{"secret": 1}')
+    honest = LocalFileStore(root)
+    honest.list_files(*LISTING)
+    memo = honest.listing_memo(*LISTING)
+    top = memo[str(root)]
+    forged_memos = [
+        {**memo, str(root): top._replace(folders=(*top.folders, ".."))},
+        {**memo, str(root): top._replace(files=("../not_in_store.json",))},
+        {**memo, str(tmp_path): top._replace(files=("not_in_store.json",))},
+        {**memo, str(root / ".." / "store"): top},
+    ]
+    for forged in forged_memos:
+        store = LocalFileStore(root)
+        store.use_listing_memo(*LISTING, forged)
+        assert store.listing_memo(*LISTING) == {}
+        assert [f.path for f in store.list_files(*LISTING)] == ["m/1.json"]
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the refusal, nothing is read
+            store.read_bytes("../not_in_store.json")
+
+
+class _FrozenFolders:
+    """``os.lstat`` of a file system that never moves a folder's st_ctime (some FUSE mounts)."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def __call__(self, path, *args, **kwargs):
+        st = self.real(path, *args, **kwargs)
+        if not stat.S_ISDIR(st.st_mode):
+            return st
+        return type(
+            "Stat", (), {"st_mode": st.st_mode, "st_ctime_ns": 1, "st_dev": st.st_dev, "st_ino": st.st_ino}
+        )
+
+
+def test_the_memo_is_read_again_after_its_age_on_a_file_system_that_never_moves_ctime(tmp_path, monkeypatch):
+    """Where a new entry does not move its folder's st_ctime, the memo would hide it forever (also in a
+    new process, from the persisted index): each folder is read again once its memo is older than
+    LEADERBOARD_LISTING_MEMO_S, and with 0 it is never memoized."""
+    root = tmp_path / "store"
+    (root / "m").mkdir(parents=True)
+    (root / "m" / "1.json").write_text("{}")
+    monkeypatch.setattr(local.os, "lstat", _FrozenFolders(os.lstat))
+    clock = [time.time_ns() + 3600 * 10**9]
+    monkeypatch.setattr(local, "_now_ns", lambda: clock[0])
+    store = LocalFileStore(root)
+    store.list_files(*LISTING)
+    (root / "m" / "2.json").write_text("{}")
+    assert len(store.list_files(*LISTING)) == 1  # the memo cannot see it: ctime never moved
+    clock[0] += local.MEMO_MAX_AGE_NS + 1
+    assert [f.path for f in store.list_files(*LISTING)] == ["m/1.json", "m/2.json"]
+    monkeypatch.setattr(local, "MEMO_MAX_AGE_NS", 0)
+    (root / "m" / "3.json").write_text("{}")
+    assert len(store.list_files(*LISTING)) == 3
+    assert store.listing_memo(*LISTING) == {}
+
+
+def test_another_folder_in_the_place_of_a_memoized_one_is_read(tmp_path, trusted):
+    """The memo knows a folder by its device and inode too: another folder renamed into its place (even
+    one whose st_ctime happened to be equal) is read, not taken for the one it replaced."""
+    root = tmp_path / "store"
+    (root / "m").mkdir(parents=True)
+    (root / "m" / "1.json").write_text("{}")
+    store = LocalFileStore(root)
+    store.list_files(*LISTING)
+    memo = store.listing_memo(*LISTING)
+    folder = str(root / "m")
+    memo[folder] = memo[folder]._replace(files=(), node="0:0")  # same ctime, another node, other content
+    again = LocalFileStore(root)
+    again.use_listing_memo(*LISTING, memo)
+    assert [f.path for f in again.list_files(*LISTING)] == ["m/1.json"]

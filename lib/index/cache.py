@@ -183,8 +183,12 @@ class IndexCache:
                 self._discard("belongs to other stores", con)
                 return False
             memos: dict[str, dict[str, FolderMemo]] = {}
-            for store, folder, ctime, folders, files in con.table("index_snapshot.cache_folders").fetchall():
-                memos.setdefault(store, {})[folder] = FolderMemo(int(ctime), _names(folders), _names(files))
+            for store, folder, ctime, folders, files, node, scanned in con.table(
+                "index_snapshot.cache_folders"
+            ).fetchall():
+                memos.setdefault(store, {})[folder] = FolderMemo(
+                    int(ctime), _names(folders), _names(files), node, int(scanned)
+                )
         except Exception as exc:  # noqa: BLE001 - a damaged or foreign snapshot: build from the files
             self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
             return False
@@ -293,9 +297,17 @@ class IndexCache:
                 + list(index._requests_unparsed.items()),
             ),
             "new_cache_folders": _strings(
-                ("store", "folder", "ctime", "folders", "files"),
+                ("store", "folder", "ctime", "folders", "files", "node", "scanned"),
                 [
-                    (store, folder, str(m.ctime_ns), "/".join(m.folders), "/".join(m.files))
+                    (
+                        store,
+                        folder,
+                        str(m.ctime_ns),
+                        "/".join(m.folders),
+                        "/".join(m.files),
+                        m.node,
+                        str(m.scanned_ns),
+                    )  # fmt: skip
                     for store, memo in index.listing_memos().items()
                     for folder, m in memo.items()
                 ],

@@ -44,7 +44,13 @@ from lib.stores.base import (
 LOCK_WAIT_S = 10.0
 # A folder whose st_ctime is this close to (or after) the start of a listing is not memoized: a change
 # in the same clock tick would leave st_ctime as it is (the "racy clean" rule of git, lib.index.cache).
-RACY_NS = 2_000_000_000
+# A minute, not a tick: the clock that stamps st_ctime may be another machine's (a shared file system
+# written from cluster nodes), a little behind this one.
+RACY_NS = 60_000_000_000
+# How long a folder's memo stands before the folder is read again anyway (0: never memoized). It bounds
+# how stale a listing can be on a file system that does not move a folder's st_ctime when an entry is
+# created or removed in it (some FUSE and object-store mounts), across processes too.
+MEMO_MAX_AGE_NS = int(float(os.environ.get("LEADERBOARD_LISTING_MEMO_S", "3600")) * 1e9)
 
 
 def _now_ns() -> int:
@@ -57,6 +63,19 @@ class FolderMemo(NamedTuple):
     ctime_ns: int
     folders: tuple[str, ...]
     files: tuple[str, ...]  # regular files named *<suffix>, the ones list_files reports with a version
+    node: str = ""  # "st_dev:st_ino": another folder renamed into its place is not it
+    scanned_ns: int = 0  # when the folder was last read (time.time_ns()): see MEMO_MAX_AGE_NS
+
+
+def _node(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def _is_name(name: str) -> bool:
+    """A folder memo's name is one plain entry name (the memo may come from a damaged cache file)."""
+    return (
+        bool(name) and name not in (".", "..") and "/" not in name and os.sep not in name and "\0" not in name
+    )
 
 
 class LocalFileStore:
@@ -90,7 +109,9 @@ class LocalFileStore:
         key = (tuple(suffixes), irregular)
         memo = self._memo if self._memo_key == key else {}
         fresh: dict[str, FolderMemo] = {}
-        trusted_before = _now_ns() - RACY_NS  # a folder changed after this may change again unseen
+        now = _now_ns()
+        trusted_before = now - RACY_NS  # a folder changed after this may change again unseen
+        scanned_after = now - MEMO_MAX_AGE_NS  # a memo older than this is read again anyway
         found: list[FileInfo] = []
         stack = [str(self.root)]
         root_len = len(stack[0]) + 1
@@ -100,8 +121,15 @@ class LocalFileStore:
                 st = os.lstat(folder)  # before reading it: a change while it is read moves st_ctime on
             except OSError:
                 continue
+            if not stat.S_ISDIR(st.st_mode):
+                continue  # replaced (by a link, a file) since its parent was read: never followed
             known = memo.get(folder)
-            if known is not None and known.ctime_ns == st.st_ctime_ns and stat.S_ISDIR(st.st_mode):
+            if (
+                known is not None
+                and known.ctime_ns == st.st_ctime_ns
+                and known.node == _node(st)
+                and known.scanned_ns > scanned_after
+            ):
                 files = self._known_files(folder, known.files, root_len) if known.files else []
                 if files is not None:
                     found += files
@@ -113,10 +141,11 @@ class LocalFileStore:
             plain = self._scan(folder, suffixes, irregular, root_len, found, stack)
             if (
                 plain is not None
+                and MEMO_MAX_AGE_NS > 0
                 and st.st_ctime_ns < trusted_before
                 and (folder.isascii() or _is_utf8(folder))
             ):
-                fresh[folder] = FolderMemo(st.st_ctime_ns, *plain)
+                fresh[folder] = FolderMemo(st.st_ctime_ns, *plain, node=_node(st), scanned_ns=now)
         found.sort(key=itemgetter(0))  # by path (a sort on str keys has CPython's fast comparison)
         self._listed = {f.path for f in found if not f.problem and not f.version.startswith("link:")}
         self._memo, self._memo_key = fresh, key
@@ -129,7 +158,19 @@ class LocalFileStore:
     def use_listing_memo(
         self, suffixes: tuple[str, ...], irregular: bool, memo: dict[str, FolderMemo]
     ) -> None:
-        """Start from ``memo`` (kept by an earlier process: ``lib.index.cache``) for such listings."""
+        """Start from ``memo`` (kept by an earlier process: ``lib.index.cache``) for such listings.
+
+        A memo naming a folder outside the root or an entry that is no plain name is not used at all
+        (it came from a damaged or foreign cache file): the next listing reads every folder."""
+        root = str(self.root)
+        inside = root + os.sep
+        for folder, known in memo.items():
+            parts = folder[len(inside) :].split(os.sep) if folder.startswith(inside) else []
+            if not (folder == root or (parts and all(_is_name(p) for p in parts))) or not all(
+                _is_name(n) for n in (*known.folders, *known.files)
+            ):
+                self._memo, self._memo_key = {}, None
+                return
         self._memo, self._memo_key = dict(memo), (tuple(suffixes), irregular)
 
     def _known_files(self, folder: str, names: tuple[str, ...], root_len: int) -> list[FileInfo] | None:
