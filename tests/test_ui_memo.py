@@ -55,3 +55,14 @@ def test_the_store_is_bounded_by_entries_and_by_cells(monkeypatch):
     assert len(huge) == 500
     memo.remember("c", lambda: recomputed.append(2) or huge)
     assert recomputed == [1, 2]
+
+
+def test_an_arrow_table_beside_a_frame_counts_its_cells():
+    """A view kept with its Arrow table (the grid's rows) counts both, so the cell bound holds."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from lib.ui import memo
+
+    frame = pd.DataFrame({"a": range(1000), "b": range(1000), "c": range(1000)})
+    assert memo._cells((frame, True, pa.Table.from_pandas(frame, preserve_index=False))) == 6000

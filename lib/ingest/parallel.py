@@ -258,9 +258,9 @@ def _read_below(root: str) -> Callable[[str], bytes]:
         try:  # one read of the size fstat gives, without a buffered file object (5 us of ~13 a file)
             size = os.fstat(fd).st_size
             data = os.read(fd, size + 1)
-            if len(data) <= size:
+            if len(data) == size:
                 return data
-            chunks = [data]  # the file grew since fstat: read to its end
+            chunks = [data]  # the file grew or shrank since fstat, or a short read: read to its end
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
             return b"".join(chunks)

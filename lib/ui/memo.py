@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import pandas as pd
+import pyarrow as pa
 
 T = TypeVar("T")
 
@@ -32,9 +33,12 @@ _store: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
 
 
 def _cells(value: Any) -> int:
-    """Rows x columns of every DataFrame in ``value`` (a frame, a dataclass holding one, a tuple)."""
+    """Rows x columns of every DataFrame or Arrow table in ``value`` (a frame, a dataclass holding one,
+    a tuple)."""
     if isinstance(value, pd.DataFrame):
         return int(value.size)
+    if isinstance(value, pa.Table):
+        return value.num_rows * value.num_columns
     if isinstance(value, tuple | list):
         return sum(_cells(v) for v in value)
     frame = getattr(value, "frame", None)
