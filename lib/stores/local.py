@@ -44,9 +44,10 @@ from lib.stores.base import (
 LOCK_WAIT_S = 10.0
 # A folder whose st_ctime is this close to (or after) the start of a listing is not memoized: a change
 # in the same clock tick would leave st_ctime as it is (the "racy clean" rule of git, lib.index.cache).
-# A minute, not a tick: the clock that stamps st_ctime may be another machine's (a shared file system
-# written from cluster nodes), a little behind this one.
-RACY_NS = 60_000_000_000
+# Seconds, not a tick: the clock that stamps st_ctime may be another machine's (a shared file system
+# written from cluster nodes), a little behind this one. Not more: a folder changed this close to the
+# listing that the persisted index saves is memoized only by a later save.
+RACY_NS = 5_000_000_000
 # How long a folder's memo stands before the folder is read again anyway (0: never memoized). It bounds
 # how stale a listing can be on a file system that does not move a folder's st_ctime when an entry is
 # created or removed in it (some FUSE and object-store mounts), across processes too.
