@@ -85,6 +85,7 @@ SCALE_ROWS = (
 )
 # Every row the report has, in order (tests/test_bench.py checks them all).
 MULTIPLES_ROW = "checkpoint small multiples: 3 panels, grouped, load + builders + JSON"
+APP_RESTART_ROW = "restart at 100,000 evaluations: the app's new process to a ranked table (snapshot first)"
 ROWS = (
     "write synthetic store",
     "cold ingest",
@@ -106,6 +107,7 @@ ROWS = (
     "checkpoint figure: builders + JSON only",
     "restart: python -m lib rank, persisted index",
     "restart: python -m lib rank, no persisted index",
+    APP_RESTART_ROW,
     "restart at 100,000 evaluations: python -m lib rank, persisted index",
     "restart at 100,000 evaluations: python -m lib rank, no persisted index",
     "template peer: whole process (walk, json.load, glob requests, pandas)",
@@ -597,6 +599,15 @@ def _process_seconds(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
+def _app_restart(definition: Path, env: dict[str, str]) -> dict[str, float]:
+    """``bench/app_restart.py`` in a fresh process: its phases in seconds."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "app_restart.py"), str(definition)],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def _age_files(folder: Path) -> None:
     """Files written a while ago, as in a real store: a file written this instant is re-read on a
     restart however it is cached (lib/index/cache.py, the racy rule)."""
@@ -648,9 +659,22 @@ def measure_big_restart(ctx: Context) -> list[Row]:
     first = _process_seconds(base, warm_env)  # a cold start that writes the snapshot
     warm = [_process_seconds(base, warm_env) for _ in range(max(1, s.restart_repeats))]
     cold = [first] + ([_process_seconds(base, cold_env)] if s.restart_repeats > 1 else [])
+    app = [_app_restart(folder / "definition.yaml", warm_env) for _ in range(max(1, s.restart_repeats))]
     size = f"{s.restart_evaluations:,} evaluations + {s.restart_evaluations:,} requests"
     name = "restart at 100,000 evaluations: python -m lib rank"
+    to_table = [a["to_table"] for a in app]
+    phases = {
+        k: statistics.median(a[k] for a in app)
+        for k in ("imports", "open_snapshot", "ranked_and_shaped", "check_after")
+    }
     return [
+        Row(APP_RESTART_ROW, size,
+            statistics.median(to_table), "s", len(app), 1.5,
+            "bench/app_restart.py, fresh process, Streamlit imported before (a restarted server's): the app's modules "
+            f"{phases['imports']:.2f} s, Index.open_snapshot {phases['open_snapshot']:.2f} s, default view ranked and its "
+            f"first 1,000 rows shaped {phases['ranked_and_shaped']:.2f} s; then the check of the stores under the drawn "
+            f"table {phases['check_after']:.2f} s; {int(app[0]['rows']):,} rows; runs: "
+            + ", ".join(f"{x:.2f}" for x in to_table) + " s"),
         Row(f"{name}, persisted index", size, statistics.median(warm), "s", len(warm), 1.5,
             "whole process: imports, snapshot opened in place (checked, not copied) while both stores are listed "
             "(every file stat-ed; folders unchanged since the snapshot not read again), first ranking "
