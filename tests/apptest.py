@@ -23,3 +23,13 @@ def entry_script() -> str:
     copy = _COPY_DIR / "streamlit_app.py"
     copy.write_bytes((ROOT / "streamlit_app.py").read_bytes())
     return str(copy)
+
+
+def run_entry():
+    """A first run of the real entry script in AppTest (90 s budget), asserted free of exceptions."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(entry_script(), default_timeout=90)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

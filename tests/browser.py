@@ -6,6 +6,7 @@ Chromium comes from Debian's package (/usr/bin/chromium); Playwright never downl
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -127,6 +128,25 @@ DEMO_TRAININGS = (
     "northwind-labs/Tern-1B",
     "pellet-collective/Pellet-410M",
 )
+
+# A demo results file the browser tests copy under another model's name (a result the store did not have).
+DEMO_RESULT = "kestrel-nlp__Kestrel-12B-Instruct/results_2026-02-28T03-35-49.270484.json"
+
+
+def add_demo_model(root: Path, name: str) -> None:
+    """Write ``root/results/kestrel-nlp__<name>/...json``: a copy of ``DEMO_RESULT`` for the model
+    ``kestrel-nlp/<name>`` (no request file), atomically, as the evaluator writes results."""
+    added = json.loads((root / "results" / DEMO_RESULT).read_text(encoding="utf-8"))
+    added["model_name"] = f"kestrel-nlp/{name}"
+    added["model_name_sanitized"] = f"kestrel-nlp__{name}"
+    added["config"]["model_args"]["pretrained"] = f"kestrel-nlp/{name}"
+    added.pop("request", None)
+    path = root / "results" / f"kestrel-nlp__{name}" / "results_2026-03-01T00-00-00.000000.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(added, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
 
 # What a phone's Chromium sends (Android, "Mobile"): the app narrows its table's columns for it.
 PHONE_USER_AGENT = (

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ROOT, browser_page, start_app, wait_for_app  # noqa: F401 - fixtures
+from tests.browser import ROOT, add_demo_model, browser_page, start_app, wait_for_app  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
-SOURCE = "kestrel-nlp__Kestrel-12B-Instruct/results_2026-02-28T03-35-49.270484.json"
 
 
 def _write(path: Path, data: dict) -> None:
@@ -37,16 +36,6 @@ def stores(tmp_path):
     server.stop()
 
 
-def _new_model(root: Path, name: str) -> None:
-    """A results file for a model the store did not have (a copy of a demo file under another name)."""
-    added = json.loads((root / "results" / SOURCE).read_text(encoding="utf-8"))
-    added["model_name"] = f"kestrel-nlp/{name}"
-    added["model_name_sanitized"] = f"kestrel-nlp__{name}"
-    added["config"]["model_args"]["pretrained"] = f"kestrel-nlp/{name}"
-    added.pop("request", None)
-    _write(root / "results" / f"kestrel-nlp__{name}" / "results_2026-03-01T00-00-00.000000.json", added)
-
-
 def test_the_refresh_toast_counts_the_new_results_file_and_the_changed_request(stores, browser_page):  # noqa: F811
     from playwright.sync_api import expect
 
@@ -56,7 +45,7 @@ def test_the_refresh_toast_counts_the_new_results_file_and_the_changed_request(s
     wait_for_app(page, "Evaluation queue")
     expect(page.get_by_role("heading", name="Pending (6)")).to_be_visible()
 
-    _new_model(root, "Kestrel-Toast-1B")
+    add_demo_model(root, "Kestrel-Toast-1B")
     pending = next(
         p for p in sorted((root / "requests").glob("*/*.json"))
         if json.loads(p.read_text(encoding="utf-8")).get("status") == "PENDING"
@@ -87,7 +76,7 @@ def test_a_control_click_lists_nothing_and_a_reload_shows_new_results(stores, br
     wait_for_app(page, "rows · ranked by Average")
     total = int(CAPTION.search(page.get_by_text(CAPTION).first.inner_text()).group(2).replace(",", ""))
 
-    _new_model(root, "Kestrel-Fresh-1B")
+    add_demo_model(root, "Kestrel-Fresh-1B")
     page.locator("[data-testid='stButtonGroup'] button", has_text=re.compile("^raw$")).click()
     page.wait_for_function("() => window.location.search.includes('view=raw')")
     expect(page.get_by_text(CAPTION).first).to_contain_text("(raw scores)")

@@ -4,34 +4,19 @@ again by itself with a toast saying what changed; on an unchanged store nothing 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from lib.core.config import load_definition
 from lib.index import Index
-from tests.browser import ROOT, browser_page, start_app, wait_for_app  # noqa: F401 - fixtures
+from tests.browser import ROOT, add_demo_model, browser_page, start_app, wait_for_app  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
-SOURCE = "kestrel-nlp__Kestrel-12B-Instruct/results_2026-02-28T03-35-49.270484.json"
 CAPTION = re.compile(r"([\d,]+) of ([\d,]+) rows")
-
-
-def _new_model(root: Path, name: str) -> None:
-    """A results file for a model the snapshot does not have (a copy of a demo file under another name)."""
-    added = json.loads((root / "results" / SOURCE).read_text(encoding="utf-8"))
-    added["model_name"] = f"kestrel-nlp/{name}"
-    added["model_name_sanitized"] = f"kestrel-nlp__{name}"
-    added["config"]["model_args"]["pretrained"] = f"kestrel-nlp/{name}"
-    added.pop("request", None)
-    path = root / "results" / f"kestrel-nlp__{name}" / "results_2026-03-01T00-00-00.000000.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(added), encoding="utf-8")
 
 
 def _rows(page) -> int:
@@ -67,7 +52,7 @@ def test_a_restart_draws_the_snapshot_then_shows_what_changed_since(tmp_path, br
     finally:
         server.stop()
 
-    _new_model(tmp_path, "Kestrel-Restart-1B")  # written while no server ran: only a listing finds it
+    add_demo_model(tmp_path, "Kestrel-Restart-1B")  # written while no server ran: only a listing finds it
     server = start_app(env)
     try:
         page.goto(server.url + "/")

@@ -11,16 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.ui import leaderboard as ui
 from lib.ui import memo
-from tests.apptest import entry_script
-
-APP = entry_script()
-
-
-def _run() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from tests.apptest import run_entry as _run
 
 
 def _grid(at: AppTest) -> pd.DataFrame:

@@ -9,15 +9,9 @@ from streamlit.testing.v1 import AppTest
 from lib.ui.leaderboard import WEIGHTS_KEY, model_from_link
 from lib.ui.pages import PAGES, ROOT
 from tests.apptest import entry_script
+from tests.apptest import run_entry as _app
 
 APP = entry_script()
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
