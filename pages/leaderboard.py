@@ -41,12 +41,12 @@ def leaderboard() -> None:
         st.error(f"{plain(exc)}. Change the selection above.")
         state.publish(url)  # the URL matches the screen, also after an error
         return
-    if table.frame.empty and table.total_rows:
+    if not table.rows and table.total_rows:
         ui.empty_state(view, base, url)
     for notice in table.notices:
         st.info(plain(notice), icon="ℹ️")
     st.caption(
-        f"{len(table.frame):,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
+        f"{table.rows:,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
         f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
     )
     every_row = ui.table(table, view.raw, columns, ui.view_key(index, view))
@@ -56,7 +56,7 @@ def leaderboard() -> None:
     identity = current_identity(definition)
     if identity.is_admin:  # in the fragment: a row selection reruns it, and the form follows the row
         with st.expander("Admin: flag or unflag a model"):  # starts on the selected row's model
-            flag_form(definition, index, index.requests_list, identity, ui.selected_model(table.frame))
+            flag_form(definition, index, index.requests_list, identity, ui.selected_model(table))
     state.publish(url)
 
 

@@ -8,12 +8,15 @@ page, the command line and the tests build exactly the same table.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lib.analysis.ranking import leaderboard_frame, rank_frame, rank_key, resolve_benchmarks
+from lib.analysis.ranking import leaderboard_frame, rank_key, rank_positions, resolve_benchmarks
 from lib.analysis.search import search_mask
 from lib.core.config import Benchmark, Definition
 
@@ -66,14 +69,52 @@ class LeaderboardView:
 
 @dataclass(frozen=True)
 class LeaderboardTable:
-    """The ranked, filtered table and what a page says about it."""
+    """The ranked, filtered table and what a page says about it.
 
-    frame: pd.DataFrame
+    Held as the unfiltered frame and the positions of the view's rows in it, best first: filtering and
+    ranking read only the columns they test, and no row is copied until asked for. ``head(n)`` copies the
+    first ``n`` rows (what a grid shows), ``frame`` every row (downloads, charts, the command line), both
+    exactly as ranking a filtered copy of the frame would give them. ``source`` is shared: never modified.
+    """
+
+    source: pd.DataFrame  # every row before filtering
+    positions: np.ndarray  # the view's rows, as positions in ``source``, in rank order
+    ranked: dict[str, Any]  # rank, stat_rank, score_lo, score_hi of the view's rows, in the same order
     benchmarks: tuple[Benchmark, ...]
     notices: tuple[str, ...]
     total_rows: int
     rank_label: str
     rank_by: str = "average"  # 'average' or the id of the benchmark ranked on
+
+    @property
+    def rows(self) -> int:
+        """How many rows the view has."""
+        return len(self.positions)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """Every row of the view, ranked, with ``rank``, ``stat_rank``, ``score_lo`` and ``score_hi``."""
+        return self.head(None)
+
+    def head(self, n: int | None) -> pd.DataFrame:
+        """The first ``n`` rows of ``frame`` (every row for None), copying only those."""
+        if n is None or n >= self.rows:
+            n = self.rows
+            if "frame" in self.__dict__:
+                return self.__dict__["frame"]
+        return self.take(range(n))
+
+    def take(self, rows: Sequence[int]) -> pd.DataFrame:
+        """The rows at these positions of ``frame`` (a selection in the grid), index 0..len-1."""
+        picked = np.asarray(rows, dtype=np.intp)
+        ranked = {name: values[picked] for name, values in self.ranked.items()}
+        return self.source.take(self.positions[picked]).reset_index(drop=True).assign(**ranked)
+
+    def column(self, name: str) -> pd.Series:
+        """One column of ``frame`` (every row of the view), copying only that column."""
+        if name in self.ranked:
+            return pd.Series(self.ranked[name], name=name)
+        return self.source[name].take(self.positions).reset_index(drop=True)
 
 
 def enrich(frame: pd.DataFrame, definition: Definition) -> pd.DataFrame:
@@ -110,6 +151,12 @@ def size_bucket(params: pd.Series) -> pd.Series:
 
 def apply_filters(frame: pd.DataFrame, view: LeaderboardView) -> tuple[pd.DataFrame, list[str]]:
     """Rows that pass every filter of ``view``, and notices for the user."""
+    mask, notices = filter_mask(frame, view)
+    return frame[mask], notices
+
+
+def filter_mask(frame: pd.DataFrame, view: LeaderboardView) -> tuple[pd.Series, list[str]]:
+    """Which rows of ``frame`` pass every filter of ``view`` (nothing copied), and notices for the user."""
     notices: list[str] = []
     mask = pd.Series(True, index=frame.index)
     if view.categories:
@@ -139,7 +186,7 @@ def apply_filters(frame: pd.DataFrame, view: LeaderboardView) -> tuple[pd.DataFr
         result = search_mask(frame, view.search, SEARCH_FIELDS, ("model",))
         mask &= result.mask
         notices.extend(result.notices)
-    return frame[mask], notices
+    return mask, notices
 
 
 def best_checkpoint_rows(frame: pd.DataFrame, column: str, higher_is_better: bool) -> pd.DataFrame:
@@ -174,19 +221,25 @@ def build_table(
     benchmarks = resolve_benchmarks(definition, list(view.benchmarks) or None)
     frame = base if base is not None else unfiltered_frame(index, definition, view)
     total = len(frame)
-    filtered, notices = apply_filters(frame, view)
+    mask, notices = filter_mask(frame, view)
     key = rank_key(benchmarks, view.by, raw=view.raw)
+    kept = np.flatnonzero(mask.to_numpy(dtype=bool))
     if view.best_checkpoint_only:
-        filtered = best_checkpoint_rows(filtered, key.column, key.higher_is_better)
-    ranked = rank_frame(filtered, key)
-    missing = int(ranked[key.column].isna().sum())
+        filtered = frame.take(kept).set_axis(kept)  # labelled by position, to map the best rows back
+        kept = best_checkpoint_rows(filtered, key.column, key.higher_is_better).index.to_numpy(dtype=np.intp)
+    scores = frame[key.column].take(kept)
+    se = frame[key.se_column].take(kept) if key.se_column in frame.columns else None
+    order, ranked = rank_positions(scores, se, key.higher_is_better)
+    missing = int(scores.isna().sum())
     if missing:
         notices.append(
             f"{missing} row(s) have no {key.label} score (a benchmark or subtask is missing, or its n-shot "
             "differs from the definition's); they are listed last."
         )
     rank_by = next((b.id for b in benchmarks if view.by in (b.id, b.name)), "average")
-    return LeaderboardTable(ranked, tuple(benchmarks), tuple(notices), total, key.label, rank_by)
+    return LeaderboardTable(
+        frame, kept[order], ranked, tuple(benchmarks), tuple(notices), total, key.label, rank_by
+    )
 
 
 def unfiltered_frame(index, definition: Definition, view: LeaderboardView) -> pd.DataFrame:
@@ -197,10 +250,12 @@ def unfiltered_frame(index, definition: Definition, view: LeaderboardView) -> pd
 
 
 def display_frame(
-    table: LeaderboardTable, raw: bool, hub_url: str = "https://huggingface.co"
+    table: LeaderboardTable, raw: bool, hub_url: str = "https://huggingface.co", rows: int | None = None
 ) -> pd.DataFrame:
-    """The table shaped for display: percentages, interval text, links; hostile text stays plain text."""
-    frame = table.frame
+    """The table shaped for display: percentages, interval text, links; hostile text stays plain text.
+
+    ``rows``: only the first that many (what a grid is sent), shaped without copying the others."""
+    frame = table.head(rows)
     out: dict[str, object] = {}  # one frame built at the end: inserting ~40 columns one by one costs more
     out["Rank"] = frame["rank"]
     out["Stat. rank"] = frame["stat_rank"]
@@ -213,7 +268,7 @@ def display_frame(
     )
     average = frame["average_raw"] if raw else frame["average"]
     out["Average"] = average
-    out["± 95%"] = interval_half_width(table, raw)
+    out["± 95%"] = interval_half_width(table, raw, frame)
     for bench in table.benchmarks:
         complete = frame[f"{bench.id}_complete"].astype(bool)  # a benchmark missing a subtask shows no score
         if raw and bench.higher_is_better:
@@ -250,14 +305,14 @@ def display_frame(
     return pd.DataFrame(out, index=frame.index)
 
 
-def interval_half_width(table: LeaderboardTable, raw: bool) -> pd.Series:
+def interval_half_width(table: LeaderboardTable, raw: bool, frame: pd.DataFrame | None = None) -> pd.Series:
     """Half the 95% interval of the score the table is ranked on, in the units it is shown in.
 
     The interval ``rank_frame`` put around the ranking score (the one the statistical rank compares),
     so the column and the statistical rank always describe the same number; missing where the score
-    or its standard error is.
+    or its standard error is. ``frame``: rows of ``table.frame`` already taken (``table.head``).
     """
-    frame = table.frame
+    frame = table.frame if frame is None else frame
     half = (frame["score_hi"] - frame["score_lo"]) / 2
     bench = next((b for b in table.benchmarks if b.id == table.rank_by), None)
     if raw and bench is not None and bench.higher_is_better:

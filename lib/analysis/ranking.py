@@ -411,20 +411,30 @@ def rank_frame(frame: pd.DataFrame, key: RankKey) -> pd.DataFrame:
     ``rank`` is the plain competition rank (ties share the better place); among equal scores the
     frame's own order stands (``leaderboard_frame`` gives oldest first).
     """
-    values = frame[key.column].to_numpy(dtype=float)
-    se = (
-        frame[key.se_column].to_numpy(dtype=float)
-        if key.se_column in frame.columns
-        else np.full(len(frame), np.nan)
-    )
-    ranks = (
-        pd.Series(values).rank(method="min", ascending=not key.higher_is_better, na_option="keep").to_numpy()
-    )
+    se = frame[key.se_column] if key.se_column in frame.columns else None
+    order, columns = rank_positions(frame[key.column], se, key.higher_is_better)
+    return frame.take(order).reset_index(drop=True).assign(**columns)
+
+
+def rank_positions(
+    scores: pd.Series | np.ndarray, ses: pd.Series | np.ndarray | None, higher_is_better: bool
+) -> tuple[np.ndarray, dict[str, typing.Any]]:
+    """The order ``rank_frame`` puts rows in (positions, best first) and its added columns in that order.
+
+    Only the score and its se are read, so a caller can rank a view without copying its other columns
+    (``lib.analysis.leaderboard.LeaderboardTable`` takes the rows it shows, not all of them).
+    """
+    values = _floats(scores)
+    se = np.full(len(values), np.nan) if ses is None else _floats(ses)
+    ranks = pd.Series(values).rank(method="min", ascending=not higher_is_better, na_option="keep").to_numpy()
     order = np.argsort(np.where(np.isnan(ranks), np.inf, ranks), kind="stable")
-    out = frame.take(order).reset_index(drop=True)
-    return out.assign(
-        rank=pd.array(ranks[order], dtype="Int64"),
-        stat_rank=pd.array(stat_ranks(values, se, key.higher_is_better)[order], dtype="Int64"),
-        score_lo=(values - Z95 * se)[order],
-        score_hi=(values + Z95 * se)[order],
-    )
+    return order, {
+        "rank": pd.array(ranks[order], dtype="Int64"),
+        "stat_rank": pd.array(stat_ranks(values, se, higher_is_better)[order], dtype="Int64"),
+        "score_lo": (values - Z95 * se)[order],
+        "score_hi": (values + Z95 * se)[order],
+    }
+
+
+def _floats(values: pd.Series | np.ndarray) -> np.ndarray:
+    return values.to_numpy(dtype=float) if isinstance(values, pd.Series) else np.asarray(values, dtype=float)

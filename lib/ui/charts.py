@@ -35,9 +35,9 @@ def section(table: LeaderboardTable, view: LeaderboardView, chart: Setting) -> N
         help="Drawn from the rows the filters and search above keep, scored as the table ranks them.",
     )  # fmt: skip
     choice = state.value(chart) or "none"
-    frame = table.frame
-    if choice == "none" or frame.empty:
+    if choice == "none" or not table.rows:
         return
+    frame = table.frame  # every row of the view, copied only when a chart is drawn
     key = rank_key(table.benchmarks, view.by, raw=view.raw)
     label = f"{key.label} ({'raw' if view.raw else 'normalized'})"
     if choice == "size":

@@ -6,7 +6,6 @@ import io
 import os
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from urllib.parse import quote_plus
 
 import numpy as np
@@ -356,11 +355,11 @@ def _shaped_head(table: LeaderboardTable, raw: bool, sent: int) -> tuple[pd.Data
     any row of the view is flagged, and those rows as Arrow (None when Arrow refuses a column: the grid
     then gets the frame, which Streamlit mends). Converted once per view: a rerun that shows the same
     view (a search set back, a row selected) sends the Arrow columns it picks without converting again."""
-    head_frame = table.frame.iloc[:sent]
-    head = display_frame(replace(table, frame=head_frame), raw)
+    head_frame = table.head(sent)
+    head = display_frame(table, raw, rows=sent)
     cells = {"Details": model_links(head_frame), "Model": model_cell_links(head_frame),
              "± 95%": interval_text(head["± 95%"])}  # fmt: skip
-    flagged = bool((table.frame["flagged"].fillna("").astype(str) != "").any())
+    flagged = bool((table.column("flagged").fillna("").astype(str) != "").any())
     head = head.assign(**cells)
     try:
         arrow: pa.Table | None = pa.Table.from_pandas(head, preserve_index=False)
@@ -378,7 +377,7 @@ def table(
     The grid gets the first ``rows_to_send`` rows only (the view's top by its ranking), and only those
     rows are shaped for display on a rerun; with ``key`` (``view_key``) the shaped rows are shared by
     every session showing the same view."""
-    total = len(table.frame)
+    total = table.rows
     sent = rows_to_send(total)
     if key is None:
         head, flagged, head_arrow = _shaped_head(table, raw, sent)
@@ -448,7 +447,7 @@ def table(
         selection_mode="multi-row",
     )
     show_more(total, sent, table.rank_label)
-    _selection_actions(table.frame, list(event.selection.rows) if event is not None else [])
+    _selection_actions(table, list(event.selection.rows) if event is not None else [])
     return lambda: display_frame(table, raw)
 
 
@@ -522,19 +521,19 @@ def model_links(frame: pd.DataFrame, quote_slash: bool = True) -> list[str]:
     ]
 
 
-def selected_model(frame: pd.DataFrame) -> str | None:
+def selected_model(table: LeaderboardTable) -> str | None:
     """The model of the first row selected in the table (None when no row is selected)."""
     state_ = st.session_state.get("leaderboard_table")
     try:
-        rows = [p for p in state_["selection"]["rows"] if 0 <= p < len(frame)] if state_ else []
+        rows = [p for p in state_["selection"]["rows"] if 0 <= p < table.rows] if state_ else []
     except (KeyError, TypeError):
         return None
-    return str(frame.iloc[rows[0]]["model"]) if rows else None
+    return str(table.take(rows[:1])["model"].iloc[0]) if rows else None
 
 
-def _selection_actions(frame: pd.DataFrame, positions: list[int]) -> None:
+def _selection_actions(table: LeaderboardTable, positions: list[int]) -> None:
     """'Open model page' for one selected row, 'Compare selected' for two to four."""
-    picked = frame.iloc[[p for p in positions if p < len(frame)]]
+    picked = table.take([p for p in positions if 0 <= p < table.rows])
     left, right, note = st.columns([1.3, 1.5, 4])
     if left.button("🔎 Open model page", disabled=len(picked) != 1, key="open_model"):
         row = picked.iloc[0]

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import pandas as pd
 import pyarrow as pa
 
+from lib.analysis.leaderboard import LeaderboardTable
+
 T = TypeVar("T")
 
 MAX_ENTRIES = 24
@@ -41,6 +43,8 @@ def _cells(value: Any) -> int:
         return value.num_rows * value.num_columns
     if isinstance(value, tuple | list):
         return sum(_cells(v) for v in value)
+    if isinstance(value, LeaderboardTable):  # counted as copied whole: ``frame`` copies it on first use
+        return value.rows * (value.source.shape[1] + len(value.ranked))
     frame = getattr(value, "frame", None)
     return _cells(frame) if isinstance(frame, pd.DataFrame) else 0
 
