@@ -5,7 +5,8 @@ Run as ``python bench/app_restart.py DEFINITION`` with ``LEADERBOARD_CACHE`` set
 of seconds. Streamlit itself is imported first and not timed: a restarted server imports it before any
 visitor arrives. Then, timed from there: the app's own modules, ``Index.open_snapshot`` (the persisted
 index opened in place, the stores not listed yet), the default view ranked (``build_table``) and its first
-``LEADERBOARD_TABLE_ROWS`` rows shaped for the grid (``display_frame``, then Arrow, what the page sends).
+``LEADERBOARD_TABLE_ROWS`` rows shaped for the grid by the page's own function (``_shaped_head`` of
+``lib.ui.leaderboard``: display columns, links, Arrow; only those rows, as the page does).
 That is the moment the table can be drawn. After it, the listing that checks the stores for changes since
 the snapshot (the page runs it under the drawn table) is timed on its own.
 
@@ -25,10 +26,10 @@ def main(definition_path: str) -> dict[str, float]:
     t0 = time.perf_counter()
     import pyarrow as pa
 
-    from lib.analysis.leaderboard import LeaderboardView, build_table, display_frame
+    from lib.analysis.leaderboard import LeaderboardView, build_table
     from lib.core.config import load_definition
     from lib.index import Index
-    from lib.ui.leaderboard import PAGE_ROWS
+    from lib.ui.leaderboard import PAGE_ROWS, _shaped_head
 
     t1 = time.perf_counter()
     definition = load_definition(definition_path)
@@ -37,8 +38,9 @@ def main(definition_path: str) -> dict[str, float]:
         raise SystemExit("no usable persisted index in LEADERBOARD_CACHE: run python -m lib rank once first")
     t2 = time.perf_counter()
     table = build_table(index, definition, LeaderboardView(hide=("flagged",)))  # the page's default
-    head = display_frame(table, False).head(PAGE_ROWS)
-    pa.Table.from_pandas(head, preserve_index=False)
+    head, _, arrow = _shaped_head(table, False, PAGE_ROWS)  # the grid's rows, shaped and as Arrow
+    if arrow is None:  # the page then hands Streamlit the frame, which converts it
+        pa.Table.from_pandas(head, preserve_index=False)
     t3 = time.perf_counter()
     stats = index.refresh()
     t4 = time.perf_counter()

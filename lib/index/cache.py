@@ -35,7 +35,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import sys
 import time
 import uuid
@@ -72,6 +71,9 @@ _CODE_FILES = (
     "lib/index/sql/cache_views.sql",
     "lib/index/sql/cache_own.sql",
     "lib/index/sql/cache_check.sql",
+    "lib/index/sql/cache_versions.sql",
+    "lib/index/sql/cache_next_eval_no.sql",
+    "lib/index/sql/cache_request_count.sql",
     "lib/index/sql/cache_save.sql",
     "lib/index/db.py",
     "lib/index/cache.py",
@@ -86,7 +88,6 @@ _CODE_FILES = (
 )
 _CODE_DIRS = ("lib/ingest",)
 _TABLES = ("evaluations", "scores", "requests")
-_MTIME_RE = re.compile(r"^(?:link:|irregular:)?(\d+):")
 
 
 def default_folder() -> Path | None:
@@ -136,6 +137,7 @@ class IndexCache:
         self.token: str | None = None  # the token of the snapshot last loaded or saved (derived files)
         self._meta: dict[str, str] | None = None  # the attached snapshot's meta, between open and load
         self._opened = False  # open ran and load has not yet
+        self._pending: dict[str, str] | None = None  # the meta of a snapshot load_tables showed, unchecked
 
     @classmethod
     def for_index(cls, index: Index, folder: Path | str | bool | None) -> IndexCache | None:
@@ -157,9 +159,9 @@ class IndexCache:
         return cls(where, stores)
 
     # ----------------------------------------------------------------- load
-    def open(self, index: Index) -> bool:
-        """Attach the snapshot and check that it is ours; hand the stores their folder memos (see
-        ``lib.stores.local``), so that the listing can start before ``load`` copies the rest.
+    def open(self, index: Index, memos: bool = True) -> bool:
+        """Attach the snapshot and check that it is ours; with ``memos``, hand the stores their folder
+        memos (see ``lib.stores.local``), so that the listing can start before ``load`` reads the rest.
 
         False (the snapshot discarded) on any doubt; ``load`` then leaves the index empty."""
         self.token = None
@@ -182,23 +184,17 @@ class IndexCache:
             if meta.get("stores") != self.stores:
                 self._discard("belongs to other stores", con)
                 return False
-            memos: dict[str, dict[str, FolderMemo]] = {}
-            for store, folder, ctime, folders, files, node, scanned in con.table(
-                "index_snapshot.cache_folders"
-            ).fetchall():
-                memos.setdefault(store, {})[folder] = FolderMemo(
-                    int(ctime), _names(folders), _names(files), node, int(scanned)
-                )
+            if memos:
+                index.use_listing_memos(_read_memos(con))
         except Exception as exc:  # noqa: BLE001 - a damaged or foreign snapshot: build from the files
             self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
             return False
-        index.use_listing_memos(memos)
         self._meta = meta
         return True
 
     def load(self, index: Index) -> int:
-        """Fill the (empty) ``index`` from the snapshot (``open``-ed first, here if it was not); the
-        number of files it knows, 0 when none is used.
+        """Fill the (empty) ``index`` from the snapshot (``open``-ed first, here if it was not), every
+        block of its tables read once first; the number of files it knows, 0 when none is used.
 
         On any doubt the snapshot is discarded and the index left empty, to be built from the files."""
         if not self._opened:
@@ -208,43 +204,120 @@ class IndexCache:
             return 0
         con = index.con
         try:
-            listed_ns = int(meta["listed_ns"])
-            token = str(meta["token"])
-            versions = con.table("index_snapshot.cache_versions").fetchall()
-            problem_rows = con.table("index_snapshot.cache_problems").order("seq").fetchall()
-            request_rows = con.table("index_snapshot.cache_requests").fetchall()
-            next_eval_no = int(con.execute(sql("cache_check")).fetchall()[0][-1])  # every block read once
-            con.execute("BEGIN TRANSACTION")
-            try:
-                con.execute(sql("cache_views"))  # kept attached: Index._own_tables copies it when it must
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            con.execute(sql("cache_check")).fetchall()  # every block read once: damage found now
+            files = self._read_files(con, meta)
+            self._show_tables(index, meta)
         except Exception as exc:  # noqa: BLE001 - a damaged or foreign snapshot: build from the files
             return self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
+        return self._use_files(index, files)
+
+    def load_tables(self, index: Index) -> bool:
+        """The first half of ``load`` for a first draw (``Index.open_snapshot``): the snapshot's tables
+        and ingest report, read in place, and nothing else; True when the index now shows them.
+
+        What only the check of the stores needs (the files' versions, the requests as text, the folder
+        memos) and the pass that reads every block are left to ``load_files``, which the check runs
+        before it lists the stores. A block the first draw reads is checked by DuckDB as it reads it."""
+        self.open(index, memos=False)
+        meta, self._meta, self._opened = self._meta, None, False
+        if meta is None:
+            return False
+        con = index.con
+        try:
+            self._show_tables(index, meta)
+        except Exception as exc:  # noqa: BLE001 - a damaged or foreign snapshot: build from the files
+            self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
+            return False
+        self._pending = meta
+        self.status = "tables loaded; the files not checked yet"
+        return True
+
+    def give_memos(self, index: Index) -> bool:
+        """After ``load_tables``: hand the stores the snapshot's folder memos (the listing uses them);
+        False when they cannot be read: the snapshot is then discarded, as ``load_files`` would."""
+        if self._pending is None:
+            return True
+        try:
+            index.use_listing_memos(_read_memos(index.con))
+        except Exception as exc:  # noqa: BLE001 - damaged: what the page showed is rebuilt from the files
+            self._pending, self.token = None, None
+            self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", index.con)
+            return False
+        return True
+
+    def load_files(self, index: Index) -> int | None:
+        """The second half of ``load`` after ``load_tables`` (and ``give_memos``): every block read
+        once, then what the index remembers about the files.
+
+        None when the snapshot proves damaged or foreign: it is discarded (detached, deleted) and the
+        caller must drop the views ``load_tables`` made (``Index``); else the number of files it knows."""
+        meta, self._pending = self._pending, None
+        if meta is None:
+            return None
+        con = index.con
+        try:
+            con.execute(sql("cache_check")).fetchall()  # every block read once: damage found now
+            files = self._read_files(con, meta)
+        except Exception as exc:  # noqa: BLE001 - damaged: what the page showed is rebuilt from the files
+            self._discard(f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", con)
+            self.token = None
+            return None
+        return self._use_files(index, files)
+
+    @property
+    def pending(self) -> bool:
+        """Whether ``load_tables`` ran and ``load_files`` has not yet."""
+        return self._pending is not None
+
+    def _show_tables(self, index: Index, meta: dict[str, str]) -> None:
+        """The index's tables become views of the snapshot; its ingest report and next eval_no are read."""
+        con = index.con
+        token = str(meta["token"])
+        problem_rows = con.table("index_snapshot.cache_problems").order("seq").fetchall()
+        next_eval_no = int(con.execute(sql("cache_next_eval_no")).fetchall()[0][0])
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql("cache_views"))  # kept attached: Index._own_tables copies it when it must
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         index._on_snapshot = True
-        by_store: dict[str, dict[str, str]] = {"results": {}, "requests": {}, "tables": {}}
-        racy = 0
-        for store, path, version in versions:
-            if _is_racy(version, listed_ns):
-                version, racy = "", racy + 1  # kept as known (its rows are replaced) but re-read
-            by_store[store][path] = version
         problems: dict[tuple[str, str], list[IngestProblem]] = {}
         for _, store, file, path, level, why in problem_rows:
             problems.setdefault((store, file), []).append(IngestProblem(path, why, level))
-        index._versions = by_store["results"]
-        index._request_versions = by_store["requests"]
-        index._table_versions = by_store["tables"]  # table sources: checked (and kept or re-read) by db.py
         index._problems = problems
-        index._requests = {}
-        index._requests_unparsed = dict(request_rows)  # parsed when a caller asks for the records
         index._next_eval_no = next_eval_no
         self.token = token
         with contextlib.suppress(OSError):
             os.utime(self.path)  # recently used: not pruned
-        self.status = f"loaded {len(versions):,} files ({racy} changed too recently to trust)"
-        return len(versions)
+
+    def _read_files(self, con: Any, meta: dict[str, str]) -> dict[str, dict[str, str]]:
+        """The files' versions by store (a file changed too close to the listing blanked: read again),
+        and the requests as text by path (``request_text``)."""
+        racy_from = int(meta["listed_ns"]) - RACY_NS
+        versions = con.sql(sql("cache_versions"), params={"racy_from": racy_from}).to_arrow_table()
+        by_store: dict[str, dict[str, str]] = {"results": {}, "requests": {}, "tables": {}}
+        for store, path, version in zip(
+            *(versions.column(n).to_pylist() for n in ("store", "path", "version")), strict=True
+        ):
+            by_store[store][path] = version
+        requests = con.table("index_snapshot.cache_requests").to_arrow_table()
+        by_store["request_text"] = dict(
+            zip(requests.column("path").to_pylist(), requests.column("raw").to_pylist(), strict=True)
+        )
+        return by_store
+
+    def _use_files(self, index: Index, by_store: dict[str, dict[str, str]]) -> int:
+        index._versions = by_store["results"]
+        index._request_versions = by_store["requests"]
+        index._table_versions = by_store["tables"]  # table sources: checked (and kept or re-read) by db.py
+        index._requests = {}
+        index._requests_unparsed = by_store["request_text"]  # parsed when a caller asks for the records
+        files = len(by_store["results"]) + len(by_store["requests"]) + len(by_store["tables"])
+        racy = sum(1 for name in ("results", "requests", "tables") for v in by_store[name].values() if not v)
+        self.status = f"loaded {files:,} files ({racy} changed too recently to trust)"
+        return files
 
     def _discard(self, why: str, con: Any = None) -> int:
         if con is not None:
@@ -410,12 +483,21 @@ def _strings(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pa.Table:
     )
 
 
+def _read_memos(con: Any) -> dict[str, dict[str, FolderMemo]]:
+    """The stores' folder memos the snapshot keeps (``lib.stores.local``), by store and folder."""
+    table = con.table("index_snapshot.cache_folders").to_arrow_table()
+    columns = [
+        table.column(n).to_pylist()
+        for n in ("store", "folder", "ctime", "folders", "files", "node", "scanned")
+    ]
+    memos: dict[str, dict[str, FolderMemo]] = {}
+    for store, folder, ctime, folders, files, node, scanned in zip(*columns, strict=True):
+        memos.setdefault(store, {})[folder] = FolderMemo(
+            int(ctime), _names(folders), _names(files), node, int(scanned)
+        )
+    return memos
+
+
 def _names(text: str) -> tuple[str, ...]:
     """A folder memo's names, kept joined by '/' (which no name holds)."""
     return tuple(text.split("/")) if text else ()
-
-
-def _is_racy(version: str, listed_ns: int) -> bool:
-    """Whether a local file's version is too close to the listing to prove it unchanged since."""
-    match = _MTIME_RE.match(version)
-    return match is not None and int(match.group(1)) >= listed_ns - RACY_NS

@@ -133,11 +133,12 @@ class Index:
             self.store_notes = []
             first = self.loaded_at is None
             listed: dict[str, list[FileInfo] | None] = {}
+            listed_ns = time.time_ns()
             if first and self.cache is not None and self.cache.path.is_file():
-                listed_ns = time.time_ns()
                 stats.cached = self._load_cache_while_listing(listed)
-            else:
-                listed_ns = time.time_ns()
+            elif self.cache is not None and self.cache.pending:  # drawn by open_snapshot: checked now
+                stats.cached = self._load_cache_while_listing(listed, tables_shown=True)
+                first = first or not stats.cached  # discarded: built from the files, and saved
             self._refresh_results(stats, progress, listed)
             tables_changed = self._refresh_tables(stats)
             self._refresh_requests(stats, listed)
@@ -185,12 +186,19 @@ class Index:
         """A first load from the persisted index alone, before the stores are listed: True when the index
         now holds its snapshot's content, with ``verified`` False until the next ``refresh`` lists the
         stores and reads what changed since. The app ranks from it at once and refreshes right after
-        (``lib.ui.data``); False (nothing done) when there is no usable snapshot."""
+        (``lib.ui.data``); False (nothing done) when there is no usable snapshot.
+
+        Only what ranking reads is opened here (``IndexCache.load_tables``: the tables as views, the
+        ingest report). The files' versions, the requests as text, the folder memos and the pass that
+        reads every block of the snapshot are the next ``refresh``'s (``IndexCache.load_files``): when
+        that pass finds the snapshot damaged, the index is built from the files and its generation
+        moves on, so a page drawn from the snapshot is drawn again. A read of a damaged block before
+        then fails in DuckDB (each block's checksum is checked as it is read): ``persisted`` then runs
+        the check at once. Until the check, ``counts()`` counts the requests the snapshot holds."""
         with self._lock:
             if self.loaded_at is not None or self.cache is None or not self.cache.path.is_file():
                 return False
-            self.cache.load(self)
-            if self.cache.token is None:  # none, or discarded: the index is still empty
+            if not self.cache.load_tables(self):  # none, or discarded: the index is still empty
                 return False
             self._write_problems()
             self.generation += 1
@@ -213,17 +221,27 @@ class Index:
             self.store_errors.append(f"{name} store: {exc}")
             return None
 
-    def _load_cache_while_listing(self, listed: dict[str, list[FileInfo] | None]) -> int:
-        """Copy the persisted index into memory in a thread (DuckDB releases the GIL) while this thread
-        lists both stores into ``listed``; the number of files the snapshot knows."""
+    def _load_cache_while_listing(
+        self, listed: dict[str, list[FileInfo] | None], tables_shown: bool = False
+    ) -> int:
+        """Read the persisted index in a thread (DuckDB releases the GIL; every block of its tables is
+        read once, so damage is found here) while this thread lists both stores into ``listed``; the
+        number of files the snapshot knows. With ``tables_shown`` the index already shows the snapshot's
+        tables (``open_snapshot``): only what the check needs is read, and when the snapshot proves
+        damaged the index drops them (0 returned) and is built from the files."""
         outcome: list[Any] = []
         cache = self.cache
         assert cache is not None  # the caller checked
-        cache.open(self)  # the stores' folder memos first: the listing uses them
+        if tables_shown:
+            if not cache.give_memos(self):  # the snapshot cannot be read: discarded
+                self._forget_snapshot()
+                return 0
+        else:
+            cache.open(self)  # the stores' folder memos first: the listing uses them
 
         def load() -> None:
             try:
-                outcome.append(cache.load(self))
+                outcome.append(cache.load_files(self) if tables_shown else cache.load(self))
             except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
                 outcome.append(exc)
 
@@ -236,7 +254,30 @@ class Index:
             loader.join()
         if outcome and isinstance(outcome[0], BaseException):
             raise outcome[0]
+        if tables_shown and (not outcome or outcome[0] is None):
+            self._forget_snapshot()
+            return 0
         return int(outcome[0]) if outcome else 0
+
+    def _forget_snapshot(self) -> None:
+        """The snapshot ``open_snapshot`` showed proved damaged (``IndexCache.load_files`` discarded it):
+        back to empty tables, as before any load, so that the refresh builds the index from the files."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(sql("cache_own"))  # its views
+            self.con.execute(create_table("evaluations", EVALUATIONS))
+            self.con.execute(create_table("scores", SCORES))
+            self.con.execute(create_table("requests", REQUESTS))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self._on_snapshot = False
+        self._versions, self._request_versions, self._table_versions = {}, {}, {}
+        self._requests, self._requests_unparsed, self._problems = {}, {}, {}
+        self._next_eval_no = 0
+        self._snapshot_generation = -1
+        self.generation += 1  # what was drawn from it is drawn again, whatever the files hold
 
     def listing_memos(self) -> dict[str, dict[str, FolderMemo]]:
         """The local stores' folder memos of their last listing (``lib.stores.local``), by store."""
@@ -608,7 +649,15 @@ class Index:
                 return compute()
             table = cache.load_derived(token, name)
             if table is None:
-                table = compute()
+                try:
+                    table = compute()
+                except duckdb.Error:
+                    if not cache.pending:
+                        raise
+                    # a read of the snapshot open_snapshot showed unchecked failed (a damaged block):
+                    # the check runs now, rebuilding the index from the files if it must
+                    self.refresh()
+                    return self.persisted(name, compute)
                 cache.save_derived(token, name, table)
             return table
 
@@ -664,6 +713,8 @@ class Index:
             # Not the table's rows (it holds table sources' metadata rows too); the requests a snapshot
             # holds as text count without being parsed.
             counts["requests"] = len(self._requests.keys() | self._requests_unparsed.keys())
+            if self.cache is not None and self.cache.pending:  # open_snapshot: not read into Python yet
+                counts["requests"] = int(self.con.execute(sql("cache_request_count")).fetchall()[0][0])
         return counts
 
 
