@@ -238,3 +238,49 @@ def test_a_store_changed_while_down_updates_after_the_first_draw(tmp_path, chang
     index.refresh()
     assert index.generation != generation
     assert _content(index) == _from_files(tmp_path)
+
+
+def test_the_page_drawn_from_a_damaged_snapshot_is_drawn_again_from_the_files(tmp_path, monkeypatch):
+    """The leaderboard's first run after a restart (AppTest, the real entry script): the snapshot's
+    table is drawn, the check under it finds the snapshot damaged, and the page is drawn again from the
+    files (here with a model added while the server was down) with a toast saying so."""
+    import shutil
+
+    from tests.apptest import run_entry
+    from tests.browser import ROOT, add_demo_model
+
+    shutil.copytree(ROOT / "demo" / "results", tmp_path / "results")
+    shutil.copytree(ROOT / "demo" / "requests", tmp_path / "requests")
+    _age(tmp_path)
+    saved = Index(
+        load_definition(None), str(tmp_path / "results"), str(tmp_path / "requests"), cache=tmp_path / "cache"
+    )
+    saved.refresh()
+    build_table(saved, saved.definition, LeaderboardView(hide=("flagged",)))  # its score matrix kept
+    snapshot, data, kept = saved.cache.path, saved.cache.path.read_bytes(), _kept(tmp_path)
+    total = saved.counts()["evaluations"]
+    for _, damaged in _damaged(data):  # a damage the first draw does not meet and the check does
+        _restore(tmp_path, snapshot, damaged, kept)
+        probe = Index(
+            load_definition(None),
+            str(tmp_path / "results"),
+            str(tmp_path / "requests"),
+            cache=tmp_path / "cache",
+        )
+        if probe.open_snapshot():
+            probe.refresh()
+            if probe.cache.status.startswith("discarded"):
+                _restore(tmp_path, snapshot, damaged, kept)
+                break
+    else:
+        pytest.fail("no block of the snapshot is read by the check alone")
+    add_demo_model(tmp_path, "Kestrel-Damaged-1B")
+    _age(tmp_path)
+    monkeypatch.setenv("LEADERBOARD_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("LEADERBOARD_REQUESTS", str(tmp_path / "requests"))
+    monkeypatch.setenv("LEADERBOARD_CACHE", str(tmp_path / "cache"))
+    at = run_entry()
+    assert any("rebuilt from the stores" in t.value for t in at.toast), [t.value for t in at.toast]
+    shown = " ".join(str(c.value) for c in at.caption)
+    assert f"of {total + 1:,} rows" in shown, shown
+    assert any("Kestrel-Damaged-1B" in str(m) for m in at.dataframe[0].value["Model"])

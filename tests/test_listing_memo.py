@@ -291,3 +291,22 @@ def test_another_folder_in_the_place_of_a_memoized_one_is_read(tmp_path, trusted
     again = LocalFileStore(root)
     again.use_listing_memo(*LISTING, memo)
     assert [f.path for f in again.list_files(*LISTING)] == ["m/1.json"]
+
+
+def test_the_memo_check_on_joined_names_agrees_with_the_check_of_each_name():
+    """``use_listing_memo`` checks 400,000 names at once on a joined string: generated names made of the
+    parts that matter (separators, dots, NULs, empty) get the same verdict as ``_is_name`` one by one."""
+    import random
+
+    from lib.stores.local import _all_names, _is_name
+
+    rng = random.Random(14)
+    pieces = ["a", "b.json", ".", "..", "/", os.sep, "\0", "", "\\", " "]
+    for _ in range(20_000):
+        texts = [
+            "".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 4))
+        ]
+        assert _all_names(texts) == all(_is_name(t) for t in texts), texts
+        assert _all_names(texts, os.sep) == all(all(_is_name(p) for p in t.split(os.sep)) for t in texts), (
+            texts
+        )

@@ -22,6 +22,12 @@ named after the snapshot's token, a random id written with each snapshot: a new 
 token's files unreachable (and deletes them), so a derived file is never used for other data. The index
 decides when its content still equals its snapshot (``Index.persisted``).
 
+``load`` reads everything at once, every block of the tables first (a damaged snapshot is discarded
+before anything is shown). The app's restart splits it (``Index.open_snapshot``): ``load_tables`` before
+the first draw (the tables as views, the ingest report), then ``give_memos`` and ``load_files`` in the
+check of the stores right after (the folder memos, the pass over every block, the files' versions, the
+requests as text); a snapshot ``load_files`` finds damaged is discarded and the index rebuilt.
+
 A file changed within ``RACY_NS`` of the listing that produced a snapshot is re-read on load (the "racy
 clean" rule of git): a rewrite in the same clock tick with the same size would otherwise look unchanged.
 
@@ -74,6 +80,7 @@ _CODE_FILES = (
     "lib/index/sql/cache_versions.sql",
     "lib/index/sql/cache_next_eval_no.sql",
     "lib/index/sql/cache_request_count.sql",
+    "lib/index/sql/cache_folders.sql",
     "lib/index/sql/cache_save.sql",
     "lib/index/db.py",
     "lib/index/cache.py",
@@ -485,16 +492,15 @@ def _strings(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pa.Table:
 
 def _read_memos(con: Any) -> dict[str, dict[str, FolderMemo]]:
     """The stores' folder memos the snapshot keeps (``lib.stores.local``), by store and folder."""
-    table = con.table("index_snapshot.cache_folders").to_arrow_table()
-    columns = [
-        table.column(n).to_pylist()
-        for n in ("store", "folder", "ctime", "folders", "files", "node", "scanned")
-    ]
     memos: dict[str, dict[str, FolderMemo]] = {}
-    for store, folder, ctime, folders, files, node, scanned in zip(*columns, strict=True):
-        memos.setdefault(store, {})[folder] = FolderMemo(
-            int(ctime), _names(folders), _names(files), node, int(scanned)
-        )
+    for store in ("results", "requests"):
+        table = con.sql(sql("cache_folders"), params={"store": store}).to_arrow_table()
+        folders = [_names(text) for text in table.column("folders").to_pylist()]
+        files = [_names(text) for text in table.column("files").to_pylist()]
+        columns = (table.column(name).to_pylist() for name in ("ctime", "node", "scanned"))
+        ctimes, nodes, scanned = columns
+        memo = map(FolderMemo._make, zip(ctimes, folders, files, nodes, scanned, strict=True))
+        memos[store] = dict(zip(table.column("folder").to_pylist(), memo, strict=True))
     return memos
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import os
 import stat
 import tempfile
@@ -77,6 +78,21 @@ def _is_name(name: str) -> bool:
     return (
         bool(name) and name not in (".", "..") and "/" not in name and os.sep not in name and "\0" not in name
     )
+
+
+def _all_names(texts: list[str], sep: str | None = None) -> bool:
+    """Whether each text is one plain entry name (``_is_name``), or with ``sep`` one or more joined by
+    ``sep``: checked on one joined string (a memo of 100,000 folders has 400,000 names; a call per name
+    costs 0.4 s)."""
+    if not texts:
+        return True
+    joined = "\0".join(texts)
+    if joined.count("\0") != len(texts) - 1:
+        return False  # a NUL inside a text
+    if any(bad in joined for bad in {"/", os.sep} - {sep}):
+        return False  # a separator inside a name
+    parts = "\0" + (joined.replace(sep, "\0") if sep else joined) + "\0"  # each name between two NULs
+    return "\0\0" not in parts and "\0.\0" not in parts and "\0..\0" not in parts
 
 
 class LocalFileStore:
@@ -165,13 +181,15 @@ class LocalFileStore:
         (it came from a damaged or foreign cache file): the next listing reads every folder."""
         root = str(self.root)
         inside = root + os.sep
-        for folder, known in memo.items():
-            parts = folder[len(inside) :].split(os.sep) if folder.startswith(inside) else []
-            if not (folder == root or (parts and all(_is_name(p) for p in parts))) or not all(
-                _is_name(n) for n in (*known.folders, *known.files)
-            ):
-                self._memo, self._memo_key = {}, None
-                return
+        below = [folder for folder in memo if folder != root]
+        names = [name for known in memo.values() for part in (known.folders, known.files) for name in part]
+        if not (
+            all(map(str.startswith, below, itertools.repeat(inside)))
+            and _all_names([folder[len(inside) :] for folder in below], os.sep)
+            and _all_names(names)
+        ):
+            self._memo, self._memo_key = {}, None
+            return
         self._memo, self._memo_key = dict(memo), (tuple(suffixes), irregular)
 
     def _known_files(self, folder: str, names: tuple[str, ...], root_len: int) -> list[FileInfo] | None:

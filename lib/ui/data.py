@@ -151,17 +151,25 @@ def progress_done() -> None:
 def verify_snapshot(index: Index) -> None:
     """The page was drawn from the persisted index (``Index.open_snapshot``): list the stores now, read
     what changed since the snapshot, and draw the page again when anything did, with a toast saying what
-    (``data_status``). The check is shown while it runs."""
+    (``data_status``). The check is shown while it runs. It also reads the whole snapshot once: one found
+    damaged is dropped and the index built from the files, and the page drawn again from them."""
     if index.verified:
         return
     note = st.empty()
     note.caption("Checking the stores for changes since the saved index…")
+
+    def progress(fraction: float, text: str) -> None:  # files read again (many: a damaged saved index)
+        note.caption(plain(f"Checking the stores for changes since the saved index: {text}"))
+
     generation = index.generation
-    stats = index.refresh()
+    stats = index.refresh(progress=progress)
     note.empty()
     if index.generation != generation:
-        st.session_state["_refresh_note"] = describe_refresh(stats, {}, {}) or (
-            "Refreshed: the stores changed since the saved index"
+        damaged = index.cache is not None and index.cache.status.startswith("discarded")
+        st.session_state["_refresh_note"] = (
+            "The saved index could not be read: the table was rebuilt from the stores"
+            if damaged
+            else describe_refresh(stats, {}, {}) or "Refreshed: the stores changed since the saved index"
         )
         st.rerun()
 
