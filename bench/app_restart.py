@@ -50,7 +50,7 @@ def main(definition_path: str) -> dict[str, float]:
         "ranked_and_shaped": t3 - t2,
         "to_table": t3 - t0,
         "check_after": t4 - t3,
-        "rows": float(len(table.frame)),
+        "rows": float(table.rows),
         "changed_files": float(stats.parsed + stats.removed),
     }
 
