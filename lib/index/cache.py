@@ -326,6 +326,11 @@ class IndexCache:
         self.status = f"loaded {files:,} files ({racy} changed too recently to trust)"
         return files
 
+    def discard(self, why: str) -> None:
+        """Give up the snapshot (``Index._own_tables`` could not copy it): logged, and the file removed."""
+        self._discard(why)
+        self._pending, self.token = None, None
+
     def _discard(self, why: str, con: Any = None) -> int:
         if con is not None:
             with contextlib.suppress(Exception):

@@ -7,6 +7,7 @@ values only as bound parameters. The index never writes to a store.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -69,6 +70,12 @@ class RefreshStats:
     errors: list[str] = field(default_factory=list)
 
 
+class SnapshotUnreadable(Exception):
+    """The persisted snapshot failed while its tables were copied into memory (``Index._own_tables``): a
+    disk error, or the file damaged in place under this process. The index has forgotten everything it
+    took from the snapshot; ``Index.refresh`` builds it again from the files."""
+
+
 class Index:
     """An in-memory DuckDB index over one results store and one requests store."""
 
@@ -125,7 +132,20 @@ class Index:
 
     # ----------------------------------------------------------------- building
     def refresh(self, progress: Progress | None = None) -> RefreshStats:
-        """Bring the index up to date with the stores, re-reading only changed files."""
+        """Bring the index up to date with the stores, re-reading only changed files.
+
+        The persisted snapshot is only a cache: when it cannot be read while this refresh copies it
+        (``SnapshotUnreadable``), the index is built again from the files, saying so in one note."""
+        with self._lock:
+            try:
+                return self._refresh(progress)
+            except SnapshotUnreadable as exc:
+                stats = self._refresh(progress, from_files=True)
+                self.store_notes.append(str(exc))
+                self._write_problems()
+                return stats
+
+    def _refresh(self, progress: Progress | None, from_files: bool = False) -> RefreshStats:
         with self._lock:
             started = time.perf_counter()
             stats = RefreshStats()
@@ -134,7 +154,7 @@ class Index:
             first = self.loaded_at is None
             listed: dict[str, list[FileInfo] | None] = {}
             listed_ns = time.time_ns()
-            if first and self.cache is not None and self.cache.path.is_file():
+            if first and not from_files and self.cache is not None and self.cache.path.is_file():
                 stats.cached = self._load_cache_while_listing(listed)
             elif self.cache is not None and self.cache.pending:  # drawn by open_snapshot: checked now
                 stats.cached = self._load_cache_while_listing(listed, tables_shown=True)
@@ -354,6 +374,8 @@ class Index:
                 self._insert_tables(
                     pa.concat_tables([t[0] for t in tables]), pa.concat_tables([t[1] for t in tables])
                 )
+            except SnapshotUnreadable:
+                raise  # the index is rebuilt from the files (refresh)
             except Exception as exc:  # noqa: BLE001 - keep the page up; the files are read again next time
                 log.exception("index insert failed")
                 self.store_errors.append(
@@ -395,6 +417,8 @@ class Index:
                     if path is not None
                     else None
                 )
+            except SnapshotUnreadable:
+                raise  # the index is rebuilt from the files (refresh)
             except Exception as exc:  # noqa: BLE001 - any failure is this table's report row
                 self._delete_table_rows(self._table_rows(label)[0])  # what a failed insert left
                 read = tables_io.TableRead(
@@ -512,23 +536,49 @@ class Index:
             self._replace_requests()
 
     def _own_tables(self) -> None:
-        """Before a write: the snapshot's tables, read through views until now, copied into memory."""
+        """Before a write: the snapshot's tables, read through views until now, copied into memory.
+
+        When the copy fails (the file damaged in place or a disk error: DuckDB reads again the blocks it
+        let go), everything taken from the snapshot is forgotten and ``SnapshotUnreadable`` raised."""
         with self._lock:
             if not self._on_snapshot:
                 return
             self.con.execute("BEGIN TRANSACTION")
             try:
-                self.con.execute(sql("cache_own"))
-                self.con.execute(create_table("evaluations", EVALUATIONS))
-                self.con.execute(create_table("scores", SCORES))
-                self.con.execute(create_table("requests", REQUESTS))
+                self._create_tables()
                 self.con.execute(sql("cache_load"))
                 self.con.execute("COMMIT")
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    self.con.execute("ROLLBACK")
+                raise SnapshotUnreadable(self._snapshot_lost(exc)) from exc
             except BaseException:
                 self.con.execute("ROLLBACK")
                 raise
             self.con.execute("DETACH index_snapshot")
             self._on_snapshot = False
+
+    def _create_tables(self) -> None:
+        """The snapshot's views give way to the index's own (empty) tables."""
+        self.con.execute(sql("cache_own"))
+        self.con.execute(create_table("evaluations", EVALUATIONS))
+        self.con.execute(create_table("scores", SCORES))
+        self.con.execute(create_table("requests", REQUESTS))
+
+    def _snapshot_lost(self, exc: Exception) -> str:
+        """The snapshot failed under a read or the copy: the index forgets all it took from it (empty
+        tables, no file or table source known: each is read again), the file is discarded; the one-line
+        note that says so."""
+        why = f"cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+        self._forget_snapshot()
+        self._tables = {}
+        with contextlib.suppress(Exception):
+            self.con.execute("DETACH index_snapshot")
+        if self.cache is None:  # cannot happen: only a snapshot puts the index on views
+            return f"index snapshot {why}: the index was rebuilt from the files"
+        path = self.cache.path
+        self.cache.discard(why)
+        return f"index cache {path} {why}: the index was rebuilt from the files"
 
     def _delete_table_rows(self, ids: pa.ChunkedArray | pa.Array) -> None:
         """Delete a table source's evaluations and scores (``ids``: their eval_ids, often many)."""

@@ -1,0 +1,145 @@
+"""The persisted snapshot lost under a running process (lib.index.db.Index._own_tables): a process reads
+the snapshot in place and copies it into memory only before its first write. When that copy fails (the
+file truncated or overwritten in place, a disk error), the snapshot is only a cache: the index is built
+again from the files, one note says so, nothing is lost, and the failure does not come back on the next
+refresh. A file removed or renamed over is no failure at all (the process keeps its open file).
+
+DuckDB keeps the blocks it read in memory; the copy reads the file again only for blocks it let go. The
+tests let them go for real, as memory pressure does: the connection's memory limit is lowered (DuckDB
+evicts every unpinned block) and set back before the damage."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lib.core.config import load_definition
+from lib.index import Index
+from tests.factories import request_file, result_file
+from tests.test_index_cache_lazy import _content, _in_memory
+
+DAMAGES = (
+    "truncate:0",
+    "truncate:0.1",
+    "truncate:0.5",
+    "truncate:0.9",
+    "truncate:-1",  # one byte short
+    "zeros:0.3",  # a run of zeros from 30% of the file on, in place
+    "zeros:0.8",
+    "random:1",  # random bytes over random blocks, in place (seeded)
+    "random:2",
+    "random:3",
+    "overwrite:garbage",  # the whole file rewritten in place
+    "remove",  # unlinked: the process keeps its open file
+    "rename:garbage",  # another file renamed over the name
+    "rename:valid",  # another process's valid snapshot renamed over the name
+)
+# every block of the tables gone: the copy always fails (the others fail when they hit a block it reads)
+ALWAYS_FAILS = ("truncate:0", "truncate:0.1", "overwrite:garbage")
+
+
+def _store(root: Path, n: int = 40) -> None:
+    for i in range(n):
+        scores = {"leaderboard_gpqa": {"acc_norm": 0.01 * i}, "leaderboard_math_hard": {"exact_match": 0.3}}
+        result_file(root / "results", f"org/m{i:02d}", scores)
+        request_file(root / "requests", f"org/m{i:02d}", params=float(i + 1))
+    (root / "results" / "broken.json").write_text("{not json")
+    old = time.time() - 600
+    for path in root.rglob("*.json"):
+        os.utime(path, (old, old))
+
+
+def _index(root: Path, cache: bool = True) -> Index:
+    return Index(load_definition("demo"), str(root / "results"), str(root / "requests"),
+                 cache=root / "cache" if cache else False)  # fmt: skip
+
+
+def _let_blocks_go(index: Index) -> None:
+    """DuckDB evicts the blocks it holds of the attached snapshot (as under memory pressure)."""
+    index.con.execute("SET memory_limit = '1MB'")
+    index.con.execute("RESET memory_limit")
+
+
+def _damage(path: Path, damage: str, root: Path) -> None:
+    kind, _, arg = damage.partition(":")
+    size = path.stat().st_size
+    if kind == "truncate":
+        os.truncate(path, size - 1 if arg == "-1" else int(size * float(arg)))
+    elif kind == "zeros":
+        start = int(size * float(arg))
+        with path.open("r+b") as f:
+            f.seek(start)
+            f.write(bytes(size - start))
+    elif kind == "random":
+        rng = np.random.default_rng(int(arg))
+        with path.open("r+b") as f:
+            for offset in rng.integers(0, size - 512, 12):
+                f.seek(int(offset))
+                f.write(rng.bytes(512))
+    elif kind == "overwrite":
+        path.write_bytes(os.urandom(size))  # opened for writing: the same file, cut and refilled
+    elif kind == "remove":
+        path.unlink()
+    elif damage == "rename:garbage":
+        other = path.with_suffix(".other")
+        other.write_bytes(os.urandom(size))
+        os.replace(other, path)
+    else:  # another process saw the store and wrote its own snapshot over the name
+        writer = _index(root)
+        writer.refresh()
+        assert writer.cache is not None and writer.cache.path == path
+
+
+@pytest.mark.parametrize("start", ["refresh", "open_snapshot"])
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_snapshot_lost_before_the_first_write_is_rebuilt_from_the_files(tmp_path, damage, start, caplog):
+    _store(tmp_path)
+    _index(tmp_path).refresh()  # writes the snapshot
+    reader = _index(tmp_path)
+    if start == "refresh":
+        assert reader.refresh().cached > 0
+    else:  # the app after a restart: the snapshot alone first, the stores listed by the next refresh
+        assert reader.open_snapshot()
+    assert reader.cache is not None and _in_memory(reader) == set()  # read in place
+    snapshot = reader.cache.path
+    _let_blocks_go(reader)
+    _damage(snapshot, damage, tmp_path)
+    # a write is due: one file new, one changed, one removed, one request changed
+    result_file(tmp_path / "results", "org/new", {"leaderboard_gpqa": {"acc_norm": 0.5}})
+    result_file(tmp_path / "results", "org/m03", {"leaderboard_gpqa": {"acc_norm": 0.99}},
+                stamp="2026-02-01T00-00-00.000000")  # fmt: skip
+    for path in (tmp_path / "results" / "org__m05").iterdir():
+        path.unlink()
+    request_file(tmp_path / "requests", "org/m07", params=70.0)
+    with caplog.at_level(logging.WARNING, logger="lib.index.cache"):
+        stats = reader.refresh()
+    assert stats.errors == [] and reader.store_errors == []
+    notes = [n for n in reader.store_notes if "the index was rebuilt from the files" in n]
+    if damage in ALWAYS_FAILS:
+        assert len(notes) == 1, reader.store_notes
+    if notes:  # one line, naming the file and why, in the log and in the ingest report
+        assert "\n" not in notes[0] and str(snapshot) in notes[0] and "cannot be read (" in notes[0]
+        assert any("cannot be read (" in r.getMessage() for r in caplog.records)
+        assert notes[0] in reader.problems()["reason"].tolist()
+        assert stats.parsed == 42  # every file read again (the broken one included)
+    built = _index(tmp_path, cache=False)
+    built.refresh()
+    expected = _content(built)
+    assert _without_notes(_content(reader)) == expected  # nothing lost, nothing stale
+    again = reader.refresh()  # the failure does not come back, nor its note
+    assert (again.parsed, again.removed, again.errors, reader.store_notes) == (0, 0, [], [])
+    assert _content(reader) == expected
+    later = _index(tmp_path)  # the next process: a good snapshot again
+    assert later.refresh().cached > 0 and later.store_notes == []
+    assert _content(later) == expected
+
+
+def _without_notes(content: tuple) -> tuple:
+    """The content with the ingest report's store notes left out (the one about the snapshot)."""
+    problems = [row for row in content[3] if row[0] != "store"]
+    return (*content[:3], problems, *content[4:])
