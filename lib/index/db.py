@@ -449,8 +449,13 @@ class Index:
     def _table_rows(self, label: str) -> tuple[pa.ChunkedArray, pa.Table]:
         """The eval_ids and metadata rows of a table source in the index (every id is `<location>#...`)."""
         prefix = {"prefix": f"{label}#"}
-        ids = self.con.sql(sql("table_source_ids"), params=prefix).to_arrow_table().column("eval_id")
-        metadata = self.con.sql(sql("table_source_requests"), params=prefix).to_arrow_table()
+        try:
+            ids = self.con.sql(sql("table_source_ids"), params=prefix).to_arrow_table().column("eval_id")
+            metadata = self.con.sql(sql("table_source_requests"), params=prefix).to_arrow_table()
+        except duckdb.Error as exc:  # read through the snapshot's views: lost like a failed copy
+            if not self._on_snapshot:
+                raise
+            raise SnapshotUnreadable(self._forget_snapshot(exc)) from exc
         return ids, metadata.cast(tables_io.REQUEST_TYPES)
 
     def _parse(self, paths: list[str], progress: Progress | None, early: list[Any]) -> Iterator[ParsedBatch]:
