@@ -455,7 +455,7 @@ class Index:
         except duckdb.Error as exc:  # read through the snapshot's views: lost like a failed copy
             if not self._on_snapshot:
                 raise
-            raise SnapshotUnreadable(self._forget_snapshot(exc)) from exc
+            raise SnapshotUnreadable(self._snapshot_lost(exc)) from exc
         return ids, metadata.cast(tables_io.REQUEST_TYPES)
 
     def _parse(self, paths: list[str], progress: Progress | None, early: list[Any]) -> Iterator[ParsedBatch]:
