@@ -185,3 +185,32 @@ def test_best_checkpoint_mode_keeps_a_training_without_scores(tmp_path):
     view = LeaderboardView(benchmarks=("gpqa", "lambada_openai:acc"), by="gpqa", best_checkpoint_only=True)
     rows = build_table(index, DEMO, view).frame[["model", "revision"]].values.tolist()
     assert rows == [["org/run", "step2000"], ["org/other-run", "step5"]]
+
+
+@pytest.mark.parametrize("selection", [["gpqa"], ["musr"], ["gpqa", "musr"]])
+def test_each_row_keeps_its_own_scores_whether_or_not_every_row_is_scored(tmp_path, selection):
+    """Rows without a score for the selection are left out, all rows kept otherwise (the usual case,
+    where the score matrix is used as it is): either way each row holds its own model's numbers."""
+    scores = {}
+    for i in range(12):
+        tasks = {}
+        if i % 3 != 1:  # every third model has no GPQA
+            tasks["leaderboard_gpqa"] = {"acc_norm": 0.3 + 0.05 * i}
+        if i % 3 != 2:  # every third other model has no MuSR (each model has one of the two)
+            tasks.update({name: {"acc_norm": 0.2 + 0.04 * i} for name in MUSR})
+        result_file(tmp_path, f"org/m{i}", tasks)
+        scores[f"org/m{i}"] = tasks
+    index = build_index(DEMO, str(tmp_path), "")
+    frame = leaderboard_frame(index, resolve_benchmarks(DEMO, selection))
+    expected = [m for m, tasks in scores.items() if ("gpqa" in selection and "leaderboard_gpqa" in tasks)
+                or ("musr" in selection and MUSR.keys() <= tasks.keys())]  # fmt: skip
+    assert sorted(frame["model"]) == sorted(expected)
+    assert (len(expected) == len(scores)) == (len(selection) == 2)  # both paths taken
+    for _, row in frame.iterrows():
+        tasks = scores[row["model"]]
+        if "gpqa" in selection:
+            gpqa = tasks.get("leaderboard_gpqa", {}).get("acc_norm")
+            assert math.isnan(row["gpqa_raw"]) if gpqa is None else row["gpqa_raw"] == pytest.approx(gpqa)
+        if "musr" in selection:
+            musr = tasks.get("leaderboard_musr_murder_mysteries", {}).get("acc_norm")
+            assert math.isnan(row["musr_raw"]) if musr is None else row["musr_raw"] == pytest.approx(musr)

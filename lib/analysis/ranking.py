@@ -225,7 +225,8 @@ def _matrix_from_table(table: pa.Table, benchmarks: tuple[Benchmark, ...]) -> Sc
     names = [c for c in table.column_names if not c.startswith(_MATRIX_PREFIX)]
 
     def matrix(field: str, dtype: type) -> np.ndarray:
-        out = np.empty((table.num_rows, k), dtype=dtype)
+        # column-major: each column below is one contiguous write, and _base_frame's columns are views
+        out = np.empty((table.num_rows, k), dtype=dtype, order="F")
         for j in range(k):
             out[:, j] = table.column(f"{_MATRIX_PREFIX}{field}:{j}").to_numpy()
         return out
@@ -269,8 +270,9 @@ def _base_frame(matrix: ScoreMatrix, benchmarks: Sequence[Benchmark]) -> tuple[p
     """Metadata and per-benchmark columns of the rows that have a score, and which rows those are."""
     kept = ~np.isnan(matrix.raw).all(axis=1) if matrix.raw.size else np.zeros(len(matrix.rows), bool)
     # each field's kept rows once (a boolean mask per column cost 120 passes over 100,000 rows)
+    every = bool(kept.all())  # the usual case: no row copied, the matrices are column-major already
     fields = {
-        name: np.asfortranarray(values[kept])  # columns contiguous: each one below is a view
+        name: np.asfortranarray(values if every else values[kept])  # columns contiguous: views below
         for name, values in (
             ("raw", matrix.raw),
             ("norm", matrix.norm),
@@ -284,7 +286,7 @@ def _base_frame(matrix: ScoreMatrix, benchmarks: Sequence[Benchmark]) -> tuple[p
     for j, bench in enumerate(benchmarks):
         for name, values in fields.items():
             columns[f"{bench.id}_{name}"] = values[:, j]
-    rows = matrix.rows[kept].reset_index(drop=True)
+    rows = matrix.rows if every else matrix.rows[kept].reset_index(drop=True)
     return pd.concat([rows, pd.DataFrame(columns, index=rows.index)], axis=1), kept
 
 
