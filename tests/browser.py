@@ -178,3 +178,10 @@ def wait_for_app(page, text: str | None = None, timeout: float = 30_000) -> None
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
+
+
+def open_submit_form(page) -> None:
+    """Switch the sidebar's "Submit a model" on (the form is built only then) and wait for its fields."""
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.locator(".st-key-submit_open").get_by_text("Submit a model").click()
+    sidebar.get_by_placeholder("org/model-name").wait_for()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import ROOT, wait_for_app
+from tests.browser import ROOT, menu_link, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -48,9 +48,16 @@ def test_a_closed_submission_form_cannot_be_typed_in_and_says_why(app_server, br
     page.goto(f"{app_server.url}/about")
     wait_for_app(page, "About")
     sidebar = page.locator("[data-testid='stSidebar']")
+    expect(sidebar.get_by_placeholder("org/model-name")).to_have_count(0)  # behind its switch at first
+    switch = sidebar.locator(".st-key-submit_open input")
+    switch.focus()  # reachable from the keyboard: focus, then Space
+    page.keyboard.press("Space")
     expect(sidebar.get_by_text("Submissions are closed on this leaderboard").first).to_be_visible()
     expect(sidebar.get_by_placeholder("org/model-name")).to_be_disabled()
     expect(sidebar.get_by_role("button", name="Submit")).to_be_disabled()
+    menu_link(page, "Queue").click()  # the switch stays on from page to page
+    wait_for_app(page, "Evaluation queue")
+    expect(sidebar.get_by_placeholder("org/model-name")).to_be_visible()
 
 
 def test_the_best_checkpoint_says_whether_it_beats_the_final_one(app_server, browser_page):

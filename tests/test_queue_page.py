@@ -194,6 +194,8 @@ def test_sidebar_form_submits_a_local_model_and_refuses_bad_input(deployment):
     at = _app()
     at.run()
     assert not at.exception
+    assert not at.sidebar.text_input  # the form is built once its switch is on
+    at.toggle(key="submit_open").set_value(True).run()
     sidebar_inputs = {t.label: t for t in at.sidebar.text_input}
     assert {"Model", "Revision", "Base model"} <= set(sidebar_inputs)
     assert any("BBH 3-shot" in c.value for c in at.sidebar.caption)
@@ -228,13 +230,14 @@ def test_browser_submit_in_the_sidebar_then_see_it_on_the_queue_page(deployment,
 
     from playwright.sync_api import expect
 
-    from tests.browser import start_app, wait_for_app
+    from tests.browser import open_submit_form, start_app, wait_for_app
 
     server = start_app(extra_env={"LEADERBOARD_CONFIG": os.environ["LEADERBOARD_CONFIG"]})
     try:
         page = browser_page
         page.goto(server.url + "/")
         wait_for_app(page, "Submit a model")
+        open_submit_form(page)
         sidebar = page.locator("[data-testid='stSidebar']")
         sidebar.get_by_label("Model", exact=True).fill("local/tiny")
         sidebar.locator("[data-testid='stSelectbox']", has_text="Model type").click()
