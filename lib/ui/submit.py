@@ -1,10 +1,10 @@
 """The sidebar submission form, reachable on every page: fields, the benchmarks' fixed settings, the answer.
 
 The sidebar shows a "Submit a model" switch (``OPEN_KEY`` in session state, so it stays open across pages
-and reruns); the form's widgets are built only once it is on. A first screen thus sends and mounts none of
-them: in Chromium, the closed form made a warm reload of the leaderboard about 0.3-0.4 s shorter
-(bench/README.md). Switching it on reruns the page like any widget outside a fragment, and a submission's
-run draws the page after the form, so the page already shows the new request.
+and reruns); the form's widgets are built only once it is on, so a page's first load or reload sends and
+mounts none of them (issue 14: the browser's drawing after the script is most of a reload). Switching it
+on reruns the page like any widget outside a fragment, and a submission's run draws the page after the
+form, so the page already shows the new request.
 
 The form gathers a ``SubmissionForm`` and hands it to ``lib.submissions.submit``; the answer is a refusal
 that says what to fix or the request's place in the queue with a tracking link. All rules live in
@@ -37,7 +37,7 @@ def sidebar_form(definition: Definition) -> None:
     identity = current_identity(definition)
     with st.sidebar:
         account_widget(identity, key="sidebar_identity")  # sign-in stays visible: admins need it too
-        if st.toggle(OPEN_LABEL, key=OPEN_KEY, help="Open the form to queue a model for evaluation."):
+        if st.toggle(OPEN_LABEL, key=OPEN_KEY):  # no help icon: its button would be one more "Submit"
             _form(definition, identity)
         _answer()
 
