@@ -131,7 +131,9 @@ def test_custom_weights_are_drawn_with_their_toggle_and_keep_their_values_while_
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["w_gpqa"] = "3"
     at.run()
-    assert not at.toggle and not at.number_input, "the weights' expander draws nothing until it is opened"
+    assert not at.main.toggle and not at.number_input, (
+        "the weights' expander draws nothing until it is opened"
+    )
     at.session_state[WEIGHTS_KEY] = True  # the user opens it
     at.run()
     assert not at.number_input, "no weight inputs while custom weights are off"
