@@ -6,6 +6,7 @@ from lib.ui import queue as ui
 from lib.ui import state
 from lib.ui.data import app_definition, app_index, data_status, live
 from lib.ui.identity import current_identity
+from lib.ui.submit import open_button
 from lib.ui.text import plain
 from lib.views.queue import filter_requests
 
@@ -14,6 +15,7 @@ st.title("📋 Evaluation queue")
 st.caption(
     "Every submitted model, from waiting to evaluated. Failed requests show the reason and the end of the log."
 )
+open_button("queue_submit")
 
 state.bind([ui.MODEL_FILTER], "queue")
 model = ui.model_filter()

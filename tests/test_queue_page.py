@@ -222,6 +222,21 @@ def test_sidebar_form_submits_a_local_model_and_refuses_bad_input(deployment):
     }
 
 
+def test_the_form_opens_from_a_link_and_from_the_queue_page_and_can_be_closed(deployment):
+    at = _app({"submit": "1"})  # a link that opens the form
+    at.run()
+    assert not at.exception
+    assert "Model" in {t.label for t in at.sidebar.text_input}
+    assert "submit" not in at.query_params  # taken once: closing it stays closed
+    at.sidebar.toggle(key="submit_open").set_value(False).run()
+    assert not at.sidebar.text_input
+    _queue(at)
+    assert not at.sidebar.text_input
+    at.button(key="queue_submit").click().run()  # the Queue page's "Submit a model"
+    assert not at.exception
+    assert "Model" in {t.label for t in at.sidebar.text_input}
+
+
 @pytest.mark.browser
 def test_browser_submit_in_the_sidebar_then_see_it_on_the_queue_page(deployment, browser_page, tmp_path):
     """Fill the sidebar form in Chromium, submit, and follow the tracking link to the filtered Queue page."""

@@ -1,7 +1,7 @@
 """The sidebar submission form, reachable on every page: fields, the benchmarks' fixed settings, the answer.
 
 The sidebar shows a "Submit a model" switch (``OPEN_KEY`` in session state, so it stays open across pages
-and reruns); the form's widgets are built only once it is on, so a page's first load or reload sends and
+and reruns; a link with ``?submit=1`` and the Queue page's "Submit a model" button switch it on); the form's widgets are built only once it is on, so a page's first load or reload sends and
 mounts none of them (issue 14: the browser's drawing after the script is most of a reload). Switching it
 on reruns the page like any widget outside a fragment, and a submission's run draws the page after the
 form, so the page already shows the new request.
@@ -29,17 +29,31 @@ FORM_KEY = "submit_model"
 RESULT_KEY = "submit_result"
 OPEN_KEY = "submit_open"
 OPEN_LABEL = "🚀 Submit a model"
+OPEN_PARAM = "submit"  # a link with ``?submit=1`` opens the form
 
 
 def sidebar_form(definition: Definition) -> None:
     """The sign-in controls and the 'Submit a model' switch in the sidebar; the form once it is on, with
     the last submission's answer below it."""
+    if OPEN_PARAM in st.query_params:  # a link that opens the form: taken once, then out of the URL
+        if st.query_params.get(OPEN_PARAM, "").strip().lower() in ("1", "true", "yes", "on"):
+            st.session_state[OPEN_KEY] = True  # before the switch is drawn in this run
+        del st.query_params[OPEN_PARAM]
     identity = current_identity(definition)
     with st.sidebar:
         account_widget(identity, key="sidebar_identity")  # sign-in stays visible: admins need it too
         if st.toggle(OPEN_LABEL, key=OPEN_KEY):  # no help icon: its button would be one more "Submit"
             _form(definition, identity)
         _answer()
+
+
+def open_button(key: str) -> None:
+    """A button that switches the sidebar form on (for a page that points to it: the Queue page)."""
+    st.button(OPEN_LABEL, key=key, on_click=_open)
+
+
+def _open() -> None:
+    st.session_state[OPEN_KEY] = True  # a callback runs before the script, so before the switch is drawn
 
 
 def _form(definition: Definition, identity: Identity) -> None:
