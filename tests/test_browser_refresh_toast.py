@@ -85,3 +85,6 @@ def test_a_control_click_lists_nothing_and_a_reload_shows_new_results(stores, br
     page.reload()
     wait_for_app(page, "(raw scores)")
     expect(page.get_by_text(CAPTION).first).to_contain_text(f"of {total + 1:,} rows")
+    # the reload drew the table from what the index held, then listed the stores and drew it again
+    toast = page.locator("[data-testid='stToast']").filter(has_text="Refreshed:")
+    expect(toast.first).to_contain_text("1 result file(s) read")

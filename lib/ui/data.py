@@ -70,16 +70,19 @@ def _index(definition_path: str, results: str, requests: str) -> Index:
 
 PROGRESS_KEY = "_loading_progress"
 VERIFY_KEY = "_verify_snapshot"
+CHECK_KEY = "_check_after_draw"
 
 
 def app_index(definition: Definition, hold_progress: bool = False, check: bool = True) -> Index:
     """The shared index, loaded on first use with a progress bar, refreshed after the TTL.
 
     With ``hold_progress`` the bar stays after the load, saying what comes next, until the page calls
-    ``progress_done`` once its main content is drawn: no blank page between the bar and the table.
+    ``progress_done`` once its main content is drawn: no blank page between the bar and the table; a
+    check of the stores that is due waits for ``progress_done`` too (``check_after_draw``).
     With ``check=False`` a loaded index is returned as it is, without listing the stores (see
     ``full_run``)."""
     st.session_state.pop(PROGRESS_KEY, None)  # a bar held by an earlier run that stopped is not this run's
+    st.session_state.pop(CHECK_KEY, None)  # likewise a check it left for after its table
     options = _cli_options()
     results = options.results or os.environ.get("LEADERBOARD_RESULTS") or definition.results_store
     requests = options.requests or os.environ.get("LEADERBOARD_REQUESTS") or definition.requests_store
@@ -111,12 +114,21 @@ def app_index(definition: Definition, hold_progress: bool = False, check: bool =
     elif not index.verified and VERIFY_KEY not in st.session_state:
         index.refresh()  # opened from the snapshot by another page run that has not listed the stores yet
     elif check and time.time() - index.loaded_at > check_interval(index):
-        before = request_states(index)
-        stats = index.refresh()
-        note = describe_refresh(stats, before, request_states(index))
-        if note:  # said once, by the page's data_status
-            st.session_state["_refresh_note"] = note
+        if hold_progress:  # the page's table first, from what the index holds; progress_done lists after it
+            st.session_state[CHECK_KEY] = index
+        else:
+            check_stores(index)
     return index
+
+
+def check_stores(index: Index) -> None:
+    """List the stores and read what changed since the index's last look; what changed is said once, by
+    the page's ``data_status``."""
+    before = request_states(index)
+    stats = index.refresh()
+    note = describe_refresh(stats, before, request_states(index))
+    if note:
+        st.session_state["_refresh_note"] = note
 
 
 FULL_RUN_KEY = "_page_full_run"
@@ -138,14 +150,31 @@ def full_run() -> bool:
 
 
 def progress_done() -> None:
-    """Remove the loading bar that ``app_index(..., hold_progress=True)`` left (if any); after a restart
-    drawn from the persisted index, list the stores now (``verify_snapshot``)."""
+    """Remove the loading bar that ``app_index(..., hold_progress=True)`` left (if any); list the stores
+    now when that call left it for after the table: a restart drawn from the persisted index
+    (``verify_snapshot``), or a page load or reload whose check was due (``check_after_draw``)."""
     slot = st.session_state.pop(PROGRESS_KEY, None)
     if slot is not None:
         slot.empty()
     index = st.session_state.pop(VERIFY_KEY, None)
     if index is not None:
         verify_snapshot(index)
+    index = st.session_state.pop(CHECK_KEY, None)
+    if index is not None:
+        check_after_draw(index)
+
+
+def check_after_draw(index: Index) -> None:
+    """A page load or reload of a page drawn with ``hold_progress``: the stores are listed after its table
+    is drawn from what the index holds, not before (a listing is 0.2-1 s at 10,000 files, a Hub store's
+    an HTTP call), and the page is drawn again when anything changed, with a toast saying what."""
+    note = st.empty()
+    note.caption("Checking the stores for new results…")
+    generation = index.generation
+    check_stores(index)
+    note.empty()
+    if index.generation != generation:
+        st.rerun()
 
 
 def verify_snapshot(index: Index) -> None:
