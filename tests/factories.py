@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +79,21 @@ def request_file(root: Path, model: str, **fields: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
     return path
+
+
+def gpqa_store(root: Path, n: int, step: float) -> None:
+    """``n`` models ``org/m<i>`` under ``root/results`` and ``root/requests`` (GPQA ``step * i``, ``i + 1``
+    billion parameters), one unreadable results file beside them, every file aged (``age_files``)."""
+    for i in range(n):
+        result_file(root / "results", f"org/m{i}", {"leaderboard_gpqa": {"acc_norm": step * i}})
+        request_file(root / "requests", f"org/m{i}", params=float(i + 1))
+    (root / "results" / "broken.json").write_text("{not json")
+    age_files(root)
+
+
+def age_files(root: Path, seconds: float = 600) -> None:
+    """Every JSON file below ``root`` last changed ``seconds`` ago: older than the persisted index's
+    "racy clean" window, so an unchanged file is taken from the snapshot."""
+    old = time.time() - seconds
+    for path in root.rglob("*.json"):
+        os.utime(path, (old, old))

@@ -17,7 +17,7 @@ import pytest
 from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.core.config import load_definition
 from lib.index import Index
-from tests.factories import request_file, result_file
+from tests.factories import age_files, gpqa_store, request_file, result_file
 
 BLOCK = 256 * 1024  # DuckDB's block size: the unit each checksum covers
 HEADERS = 3 * 4096  # DuckDB's file header and its two database headers come before the first block
@@ -25,17 +25,7 @@ SPOTS = (16, 200, 3000, 40_000)  # where in a block bytes are damaged (a small t
 
 
 def _store(tmp_path: Path, n: int = 60) -> None:
-    for i in range(n):
-        result_file(tmp_path / "results", f"org/m{i}", {"leaderboard_gpqa": {"acc_norm": 0.01 * i}})
-        request_file(tmp_path / "requests", f"org/m{i}", params=float(i + 1))
-    (tmp_path / "results" / "broken.json").write_text("{not json")
-    _age(tmp_path)
-
-
-def _age(tmp_path: Path) -> None:
-    old = time.time() - 600
-    for path in tmp_path.rglob("*.json"):
-        os.utime(path, (old, old))
+    gpqa_store(tmp_path, n, 0.01)
 
 
 def _index(tmp_path: Path, cache: bool = True) -> Index:
@@ -231,7 +221,7 @@ def test_a_store_changed_while_down_updates_after_the_first_draw(tmp_path, chang
     else:
         for path in (tmp_path / "results" / "org__m2").iterdir():
             path.unlink()
-    _age(tmp_path)
+    age_files(tmp_path)
     index = _index(tmp_path)
     assert index.open_snapshot()
     generation = index.generation
@@ -251,7 +241,7 @@ def test_the_page_drawn_from_a_damaged_snapshot_is_drawn_again_from_the_files(tm
 
     shutil.copytree(ROOT / "demo" / "results", tmp_path / "results")
     shutil.copytree(ROOT / "demo" / "requests", tmp_path / "requests")
-    _age(tmp_path)
+    age_files(tmp_path)
     saved = Index(
         load_definition(None), str(tmp_path / "results"), str(tmp_path / "requests"), cache=tmp_path / "cache"
     )
@@ -275,7 +265,7 @@ def test_the_page_drawn_from_a_damaged_snapshot_is_drawn_again_from_the_files(tm
     else:
         pytest.fail("no block of the snapshot is read by the check alone")
     add_demo_model(tmp_path, "Kestrel-Damaged-1B")
-    _age(tmp_path)
+    age_files(tmp_path)
     monkeypatch.setenv("LEADERBOARD_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("LEADERBOARD_REQUESTS", str(tmp_path / "requests"))
     monkeypatch.setenv("LEADERBOARD_CACHE", str(tmp_path / "cache"))

@@ -13,21 +13,11 @@ import pytest
 from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.core.config import load_definition
 from lib.index import Index
-from tests.factories import request_file, result_file
+from tests.factories import gpqa_store, request_file, result_file
 
 
 def _store(tmp_path: Path, n: int = 6) -> None:
-    for i in range(n):
-        result_file(tmp_path / "results", f"org/m{i}", {"leaderboard_gpqa": {"acc_norm": 0.1 * i}})
-        request_file(tmp_path / "requests", f"org/m{i}", params=float(i + 1))
-    (tmp_path / "results" / "broken.json").write_text("{not json")
-    _age(tmp_path)
-
-
-def _age(tmp_path: Path) -> None:
-    old = time.time() - 600
-    for path in tmp_path.rglob("*.json"):
-        os.utime(path, (old, old))
+    gpqa_store(tmp_path, n, 0.1)
 
 
 def _open(tmp_path: Path, cache: bool = True) -> Index:

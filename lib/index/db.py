@@ -284,10 +284,7 @@ class Index:
         back to empty tables, as before any load, so that the refresh builds the index from the files."""
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self.con.execute(sql("cache_own"))  # its views
-            self.con.execute(create_table("evaluations", EVALUATIONS))
-            self.con.execute(create_table("scores", SCORES))
-            self.con.execute(create_table("requests", REQUESTS))
+            self._create_tables()  # in place of its views
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
