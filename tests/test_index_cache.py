@@ -357,6 +357,31 @@ def _name(index: Index) -> str:
         return pa.ipc.open_file(source).schema.metadata[b"name"].decode()
 
 
+def test_a_flipped_byte_anywhere_in_the_kept_matrix_is_never_used(tmp_path):
+    """An Arrow file has no checksum of its own: a byte flipped in a score or a model's path read as
+    another value (or crashed the page). Each of 40 seeded spots over the whole file, one at a time."""
+    import random
+    import zlib
+
+    _store(tmp_path, n=12)
+    first, _ = _open(tmp_path)
+    expected = _ranked(first)
+    (kept,) = _derived(tmp_path)
+    good = kept.read_bytes()
+    rnd = random.Random(14)
+    for spot in sorted(rnd.sample(range(len(good)), 40)):
+        for path in _derived(tmp_path):
+            path.unlink()
+        damaged = bytearray(good)
+        damaged[spot] ^= 1 << rnd.randrange(8)
+        kept.write_bytes(bytes(damaged))
+        again, _ = _open(tmp_path)
+        assert _same(_ranked(again), expected), f"byte {spot} of {len(good)}"
+        (kept_again,) = _derived(tmp_path)  # computed again and kept again, named with its own checksum
+        assert kept_again.read_bytes() != bytes(damaged)
+        assert kept_again.name.endswith(f"-{zlib.crc32(kept_again.read_bytes()):08x}.arrow")
+
+
 def test_schema_bump_drops_the_kept_matrix(tmp_path, monkeypatch):
     _store(tmp_path)
     first, _ = _open(tmp_path)

@@ -19,7 +19,8 @@ corrupt nor block each other; the last writer's snapshot wins, and both are vali
 Beside a snapshot, results derived from exactly its content (the ranking's score matrix at 100,000
 evaluations costs seconds to compute) may be kept as Arrow files (``load_derived``/``save_derived``),
 named after the snapshot's token, a random id written with each snapshot: a new snapshot makes the old
-token's files unreachable (and deletes them), so a derived file is never used for other data. The index
+token's files unreachable (and deletes them), so a derived file is never used for other data; each is
+named with the CRC-32 of its bytes, checked when loaded (a damaged one is computed again). The index
 decides when its content still equals its snapshot (``Index.persisted``).
 
 ``load`` reads everything at once, every block of the tables first (a damaged snapshot is discarded
@@ -44,6 +45,7 @@ import os
 import sys
 import time
 import uuid
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -422,45 +424,62 @@ class IndexCache:
         return True
 
     # ----------------------------------------------------------------- derived results
-    def _derived_path(self, token: str, name: str) -> Path:
+    def _derived_prefix(self, token: str, name: str) -> str:
+        """A derived file's name up to its checksum: ``<snapshot>.derived-<token>-<key of name>``."""
         key = hashlib.sha256(name.encode()).hexdigest()[:24]
-        return self.folder / f"{self.path.stem}.derived-{token}-{key}.arrow"
+        return f"{self.path.stem}.derived-{token}-{key}"
 
     def load_derived(self, token: str, name: str) -> pa.Table | None:
         """The table saved for ``name`` beside the snapshot ``token``; None when there is none (or it
-        is damaged: it is then deleted, and the caller computes it again)."""
-        path = self._derived_path(token, name)
-        try:
-            with pa.memory_map(str(path)) as source:
-                table = pa.ipc.open_file(source).read_all()
-            meta = table.schema.metadata or {}
-            if meta.get(b"token") != token.encode() or meta.get(b"name") != name.encode():
-                raise ValueError("it belongs to another snapshot or name")
-            with contextlib.suppress(OSError):
-                os.utime(path)  # recently used: kept (save_derived keeps the MAX_DERIVED newest)
-        except FileNotFoundError:
-            return None
-        except Exception as exc:  # noqa: BLE001 - damaged: computed again, never trusted
-            log.warning("index cache %s cannot be read (%s): computing it again", path, exc)
-            with contextlib.suppress(OSError):
-                path.unlink()
-            return None
-        return table.replace_schema_metadata(None)
+        is damaged: it is then deleted, and the caller computes it again).
+
+        An Arrow file has no checksum of its own and a flipped byte in it reads as another score or
+        model: its name ends with the CRC-32 of its bytes, checked on every load (0.04 s per 140 MB)."""
+        prefix = self._derived_prefix(token, name)
+        for path in sorted(self.folder.glob(f"{prefix}-*.arrow")):
+            try:
+                with pa.memory_map(str(path)) as source:
+                    data = source.read_buffer()  # the mapped file: no copy
+                if f"{zlib.crc32(data):08x}" != path.name[len(prefix) + 1 : -len(".arrow")]:
+                    raise ValueError("its bytes do not match its checksum")
+                table = pa.ipc.open_file(data).read_all()
+                meta = table.schema.metadata or {}
+                if meta.get(b"token") != token.encode() or meta.get(b"name") != name.encode():
+                    raise ValueError("it belongs to another snapshot or name")
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # recently used: kept (save_derived keeps the MAX_DERIVED newest)
+            except FileNotFoundError:
+                continue
+            except Exception as exc:  # noqa: BLE001 - damaged: computed again, never trusted
+                log.warning("index cache %s cannot be read (%s): computing it again", path, exc)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
+            return table.replace_schema_metadata(None)
+        return None
 
     def save_derived(self, token: str, name: str, table: pa.Table) -> bool:
-        """Keep ``table`` beside the snapshot ``token`` (atomically); False when it could not be."""
-        path = self._derived_path(token, name)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        """Keep ``table`` beside the snapshot ``token`` (atomically, named with its CRC-32); False when
+        it could not be."""
+        prefix = self._derived_prefix(token, name)
+        tmp = self.folder / f".{prefix}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         table = table.replace_schema_metadata({"token": token, "name": name})
         try:
             with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
+            with pa.memory_map(str(tmp)) as source:
+                crc = zlib.crc32(source.read_buffer())  # what was written, read back from the page cache
+            path = self.folder / f"{prefix}-{crc:08x}.arrow"
             os.replace(tmp, path)
         except Exception as exc:  # noqa: BLE001 - a full disk or a read-only folder: not kept
-            log.warning("index cache %s could not be written (%s): not kept", path, exc)
+            log.warning("index cache %s could not be written (%s): not kept", tmp, exc)
             with contextlib.suppress(OSError):
                 tmp.unlink()
             return False
+        for older in self.folder.glob(f"{prefix}*.arrow"):  # the same name saved before, or unchecked
+            if older != path:
+                with contextlib.suppress(OSError):
+                    older.unlink()
         kept = []
         for other in self.folder.glob(f"{self.path.stem}.derived-{token}-*.arrow"):
             with contextlib.suppress(OSError):
