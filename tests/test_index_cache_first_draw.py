@@ -18,6 +18,7 @@ from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.core.config import load_definition
 from lib.index import Index
 from tests.factories import age_files, gpqa_store, request_file, result_file
+from tests.indexes import index_content, ranked_csv
 
 BLOCK = 256 * 1024  # DuckDB's block size: the unit each checksum covers
 HEADERS = 3 * 4096  # DuckDB's file header and its two database headers come before the first block
@@ -37,33 +38,17 @@ def _index(tmp_path: Path, cache: bool = True) -> Index:
     )
 
 
-def _ranked(index: Index) -> str:
-    return build_table(index, index.definition, LeaderboardView()).frame.to_csv()
-
-
-def _content(index: Index) -> tuple:
-    con = index.con
-    return (
-        con.execute("SELECT eval_id, model FROM evaluations ORDER BY eval_id").fetchall(),
-        con.execute("SELECT * EXCLUDE (eval_no) FROM scores ORDER BY ALL").fetchall(),
-        con.execute("SELECT * FROM requests ORDER BY path").fetchall(),
-        index.problems().values.tolist(),
-        [r.path for r in index.requests_list],
-        _ranked(index),
-    )
-
-
 def _from_files(tmp_path: Path) -> tuple:
     index = _index(tmp_path, cache=False)
     index.refresh()
-    return _content(index)
+    return index_content(index)
 
 
 def _snapshot(tmp_path: Path) -> bytes:
     """Write the snapshot (and its kept score matrix) as a server that ran before the restart did."""
     index = _index(tmp_path)
     index.refresh()
-    _ranked(index)
+    ranked_csv(index)
     return index.cache.path.read_bytes()
 
 
@@ -111,16 +96,16 @@ def test_every_damaged_block_is_caught_and_what_was_drawn_is_drawn_again(tmp_pat
         if not index.open_snapshot():
             outcomes.add("refused up front")
             index.refresh()
-            assert _content(index) == expected, block
+            assert index_content(index) == expected, block
             continue
         generation = index.generation
-        drawn = _ranked(index)  # the page's first draw, from the kept score matrix
+        drawn = ranked_csv(index)  # the page's first draw, from the kept score matrix
         assert not index.verified  # drawn without reading the snapshot's tables
         index.refresh()  # the check under the drawn table
         assert index.verified
-        assert _content(index) == expected, block
+        assert index_content(index) == expected, block
         assert index.generation != generation  # the late file at least: the page is drawn again
-        assert _ranked(index) != drawn or drawn == expected[-1]
+        assert ranked_csv(index) != drawn or drawn == expected[-1]
         if index.cache.status.startswith("discarded"):
             outcomes.add("caught by the check")
         else:
@@ -142,17 +127,17 @@ def test_damage_found_by_the_check_rebuilds_even_when_the_files_did_not_change(t
         if not index.open_snapshot():
             continue
         generation = index.generation
-        _ranked(index)
+        ranked_csv(index)
         assert not index.verified
         stats = index.refresh()
-        assert _content(index) == expected, block
+        assert index_content(index) == expected, block
         if index.cache.status.startswith("discarded"):
             caught += 1
             assert index.generation != generation and stats.parsed == 61
             again = _index(tmp_path)  # the next restart opens the rewritten snapshot
             assert again.open_snapshot()
             again.refresh()
-            assert again.cache.status.startswith("loaded") and _content(again) == expected
+            assert again.cache.status.startswith("loaded") and index_content(again) == expected
     assert caught
 
 
@@ -171,13 +156,13 @@ def test_a_first_rank_that_reads_a_damaged_block_checks_at_once(tmp_path):
         index = _index(tmp_path)
         if not index.open_snapshot():
             continue
-        ranked = _ranked(index)
+        ranked = ranked_csv(index)
         assert ranked == expected[-1], block
         if index.verified:  # the rank met the damage and the check ran
             checked_early += 1
             assert index.cache.status.startswith("discarded")
         index.refresh()
-        assert _content(index) == expected, block
+        assert index_content(index) == expected, block
     assert checked_early
 
 
@@ -227,7 +212,7 @@ def test_a_store_changed_while_down_updates_after_the_first_draw(tmp_path, chang
     generation = index.generation
     index.refresh()
     assert index.generation != generation
-    assert _content(index) == _from_files(tmp_path)
+    assert index_content(index) == _from_files(tmp_path)
 
 
 def test_the_page_drawn_from_a_damaged_snapshot_is_drawn_again_from_the_files(tmp_path, monkeypatch):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.core.config import load_definition
 from lib.index import Index
 from tests.factories import gpqa_store, request_file, result_file
+from tests.indexes import index_content
 
 
 def _store(tmp_path: Path, n: int = 6) -> None:
@@ -40,14 +40,9 @@ def _in_memory(index: Index) -> set[str]:
 
 
 def _content(index: Index) -> tuple:
-    con = index.con
-    return (
-        con.execute("SELECT eval_id, model FROM evaluations ORDER BY eval_id").fetchall(),
-        con.execute("SELECT * EXCLUDE (eval_no) FROM scores ORDER BY ALL").fetchall(),
-        con.execute("SELECT * FROM requests ORDER BY path").fetchall(),
-        index.problems().values.tolist(),
-        build_table(index, index.definition, LeaderboardView()).frame.to_csv(),  # NaN as text
-    )
+    """What the index holds (``tests.indexes.index_content``), the parsed requests left out: they are
+    parsed when asked for."""
+    return index_content(index, parsed_requests=False)
 
 
 def test_unchanged_store_is_read_in_place_not_copied(tmp_path):
