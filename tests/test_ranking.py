@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lib.analysis.leaderboard import LeaderboardView, build_table
 from lib.analysis.ranking import (
+    Z95,
     RankingError,
     leaderboard_frame,
     mean_stderr,
@@ -16,6 +18,7 @@ from lib.analysis.ranking import (
     normalize_subtasks,
     rank_frame,
     rank_key,
+    rank_positions,
     resolve_benchmarks,
     stat_ranks,
 )
@@ -133,6 +136,43 @@ def test_statistical_rank_shares_places_when_intervals_overlap():
     ).tolist() == [1, 1, 3]
     # no stderr: intervals are points, so distinct scores get distinct ranks
     assert stat_ranks(np.array([3.0, 2.0, 1.0]), np.array([np.nan] * 3)).tolist() == [1, 2, 3]
+
+
+def _reference_ranks(values: np.ndarray, ses: np.ndarray, higher_is_better: bool) -> tuple[np.ndarray, list]:
+    """The ranking's definition written plainly: competition ranks (ties share the better place), rows in
+    rank order with ties in their own order and unscored rows last, and each row's count of intervals
+    wholly better than its own, one comparison at a time."""
+    ranks = pd.Series(values).rank(method="min", ascending=not higher_is_better).to_numpy()
+    order = np.argsort(np.where(np.isnan(ranks), np.inf, ranks), kind="stable")
+    width = Z95 * np.nan_to_num(ses, nan=0.0)
+    lo, hi = values - width, values + width
+    stat = []
+    for i in order:
+        if np.isnan(values[i]):
+            stat.append(None)
+            continue
+        scored = ~np.isnan(values)
+        better = lo[scored] > hi[i] if higher_is_better else hi[scored] < lo[i]
+        stat.append(1 + int(better.sum()))
+    return order, [None if np.isnan(r) else int(r) for r in ranks[order]], stat
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ranks_follow_their_definition_on_generated_scores(seed):
+    """Ties (-0.0 and 0.0 too), missing scores and standard errors, infinities and huge values: the fast
+    ranking gives the same order, ranks and statistical ranks as the definition."""
+    rng = np.random.default_rng(seed)
+    pool = np.array([0.0, -0.0, 1.0, 2.5, 3.0, np.nan, np.inf, -np.inf, 1e308, -1e308, 1e-300])
+    for trial in range(300):
+        n = int(rng.integers(0, 40))
+        values = rng.choice(pool, n) if trial % 2 else np.round(rng.normal(size=n), 1)
+        ses = rng.choice(np.array([np.nan, 0.0, 0.05, 0.3, 2.0]), n)
+        for higher_is_better in (True, False):
+            order, ranked = rank_positions(pd.Series(values), ses, higher_is_better)
+            want_order, want_ranks, want_stat = _reference_ranks(values, ses, higher_is_better)
+            assert order.tolist() == want_order.tolist(), values
+            assert [None if r is pd.NA else int(r) for r in ranked["rank"]] == want_ranks, values
+            assert [None if r is pd.NA else int(r) for r in ranked["stat_rank"]] == want_stat, values
 
 
 def test_unknown_benchmark_is_refused_with_the_known_ids():
