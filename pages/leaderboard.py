@@ -45,11 +45,13 @@ def leaderboard() -> None:
         ui.empty_state(view, base, url)
     for notice in table.notices:
         st.info(plain(notice), icon="ℹ️")
+    ordered = f" · ordered by {plain(table.order_label)}" if table.order_label else ""
     st.caption(
-        f"{table.rows:,} of {table.total_rows:,} rows · ranked by {table.rank_label} "
-        f"({'raw' if view.raw else 'normalized'} scores) · intervals are 95% from lm-eval's standard errors"
+        f"{table.rows:,} of {table.total_rows:,} rows · ranked by {plain(table.rank_label)} "
+        f"({'raw' if view.raw else 'normalized'} scores){ordered} · intervals are 95% from lm-eval's "
+        "standard errors"
     )
-    every_row = ui.table(table, view.raw, columns, ui.view_key(index, view))
+    every_row = ui.table(table, view.raw, url, ui.view_key(index, view))
     progress_done()  # the loading bar stays until the table is drawn
     charts_ui.section(table, view, chart)
     ui.downloads(every_row)

@@ -18,9 +18,10 @@ from lib.analysis.leaderboard import (
     best_checkpoint_rows,
     build_table,
     display_frame,
+    order_options,
     unfiltered_frame,
 )
-from lib.analysis.ranking import rank_frame, rank_key, resolve_benchmarks
+from lib.analysis.ranking import RankingError, rank_frame, rank_key, resolve_benchmarks
 from lib.core.config import load_definition
 from lib.index import build_index
 from lib.ui import leaderboard as ui
@@ -40,12 +41,13 @@ TYPES = ("🟢 : pretrained", "💬 : chat", "🔶 : fine-tuned")
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    """140 generated evaluations: 100 models (some with a request) and 8 trainings of 5 checkpoints."""
+    """142 generated evaluations: 102 models (some with a request) and 8 trainings of 5 checkpoints."""
     root = tmp_path_factory.mktemp("view")
     results, requests = root / "results", root / "requests"
     rng = np.random.default_rng(14)
     runs = [(f"org{i % 7}/model-{i:03d}", "main") for i in range(100)]
     runs += [(f"lab{t}/run-{t}", f"step{1000 * (k + 1)}") for t in range(8) for k in range(5)]
+    runs += [("ORG1/Zeta-Upper", "main"), ("Org2/alpha-Mixed", "main")]  # text orders without regard to case
     for n, (model, revision) in enumerate(runs):
         scores: dict[str, dict[str, float]] = {}
         for task, metric in (("leaderboard_gpqa", "acc_norm"), ("leaderboard_math_hard", "exact_match"),
@@ -138,3 +140,37 @@ def test_the_generated_store_has_what_the_comparison_needs(index):
     assert frame["gpqa_norm"].isna().any() and frame["gpqa_norm"].tail(1).isna().all()
     assert frame["musr_complete"].eq(False).any()
     assert (frame["training"].fillna("") != "").sum() == 40
+
+
+ORDERS = ("model", "params", "submitted", "type", "precision", "training", "step", "likes", "average", "gpqa",
+          "musr", "wikitext__word_perplexity")  # fmt: skip
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value == ""
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["normalized", "raw"])
+@pytest.mark.parametrize("descending", [True, False], ids=["descending", "ascending"])
+@pytest.mark.parametrize("key", ORDERS)
+def test_ordering_the_whole_view_sorts_every_row_by_what_the_column_shows(index, key, descending, raw):
+    """'Order all rows by' sorts every row of the view by the value its column shows (text without
+    regard to case, missing values last), ties kept in rank order; each row keeps its rank."""
+    chosen = ("gpqa", "musr", "wikitext:word_perplexity")  # the average is over the first two
+    ranked = LeaderboardView(benchmarks=chosen, raw=raw, hide=(), search="org1;org2;lab")
+    by_rank = build_table(index, DEMO, ranked)
+    shown = display_frame(by_rank, raw)[order_options(by_rank.benchmarks)[key]].tolist()
+    present = [i for i, v in enumerate(shown) if not _missing(v)]
+    text = isinstance(shown[present[0]], str)
+    present.sort(key=lambda i: shown[i].casefold() if text else shown[i], reverse=descending)  # stable
+    expected = by_rank.take(present + [i for i, v in enumerate(shown) if _missing(v)])
+    table = build_table(index, DEMO, replace(ranked, order_by=key, descending=descending))
+    assert table.rows == by_rank.rows > 30 and len(present) > 5
+    pd.testing.assert_frame_equal(table.frame, expected)
+    pd.testing.assert_frame_equal(table.head(9), expected.head(9))  # what the grid is sent
+    assert table.order_label.endswith("descending" if descending else "ascending")
+
+
+def test_ordering_by_an_unknown_key_is_refused_with_the_known_ones(index):
+    with pytest.raises(RankingError, match="cannot order the view by 'bogus'.*params"):
+        build_table(index, DEMO, LeaderboardView(benchmarks=BENCHMARKS, order_by="bogus"))

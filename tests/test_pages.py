@@ -59,6 +59,34 @@ def test_leaderboard_rank_by_a_benchmark_sorts_by_it():
     assert "ranked by MATH Lvl 5" in _caption(at)
 
 
+def test_a_link_orders_every_row_and_the_order_falls_back_when_its_benchmark_goes():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["order"] = "gpqa"
+    at.query_params["desc"] = "0"
+    at.run()
+    assert not at.exception
+    assert "ordered by GPQA, ascending" in _caption(at)
+    column = at.dataframe[0].value["GPQA"].dropna()
+    assert column.is_monotonic_increasing and len(column) > 50
+    assert at.selectbox(key="url_order").value == "gpqa"  # the control under the grid says so
+    at.multiselect(key="url_bench").set_value(["musr", "math"]).run()
+    assert not at.exception
+    assert "ordered by" not in _caption(at)
+    assert any("Ordered by rank again: GPQA" in i.value for i in at.info)
+    assert "order" not in at.query_params
+
+
+def test_a_link_with_an_unknown_order_says_so_and_keeps_the_ranking():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["order"] = "<b>x</b>"
+    at.run()
+    assert not at.exception
+    assert "ordered by" not in _caption(at)
+    notices = " ".join(str(w.value) for w in at.warning)
+    assert "Some values in the link were changed" in notices
+    assert r"?order\=\<b\>x" in notices and "is not one of rank, average" in notices  # escaped: shown as text
+
+
 def test_hidden_flagged_models_come_back_when_unhidden():
     at = _app()
     hidden = len(at.dataframe[0].value)

@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lib.analysis.ranking import leaderboard_frame, rank_key, rank_positions, resolve_benchmarks
+from lib.analysis.ranking import (
+    RankingError,
+    leaderboard_frame,
+    rank_key,
+    rank_positions,
+    resolve_benchmarks,
+)
 from lib.analysis.search import search_mask
 from lib.core.config import Benchmark, Definition
 
@@ -45,6 +51,23 @@ SEARCH_FIELDS = {
     "training": "training",
 }
 HIDE_OPTIONS = ("flagged", "merged", "moe", "deleted")
+# What else than the ranking can order the whole view (a grid's header sorts only the rows it was sent):
+# a key (the URL's) -> (the shown column's name, the frame's column). 'rank', 'average' and the benchmark
+# ids are the other keys (``order_options``).
+ORDER_COLUMNS: dict[str, tuple[str, str]] = {
+    "model": ("Model", "model"),
+    "params": ("#Params (B)", "params"),
+    "submitted": ("Submitted", "submitted_time"),
+    "likes": ("Hub ❤️", "likes"),
+    "type": ("Type", "type"),
+    "precision": ("Precision", "precision"),
+    "weight_type": ("Weight type", "weight_type"),
+    "architecture": ("Architecture", "architecture"),
+    "license": ("Hub License", "license"),
+    "training": ("Training", "training"),
+    "step": ("Step", "step"),
+    "base_model": ("Base model", "base_model"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,8 @@ class LeaderboardView:
     best_checkpoint_only: bool = False
     include_partial: bool = False
     search: str = ""
+    order_by: str = "rank"  # a key of ORDER_COLUMNS, 'average' or a benchmark id: the whole view's order
+    descending: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,7 @@ class LeaderboardTable:
     total_rows: int
     rank_label: str
     rank_by: str = "average"  # 'average' or the id of the benchmark ranked on
+    order_label: str = ""  # when the rows follow another order than the ranking: what orders them
 
     @property
     def rows(self) -> int:
@@ -237,9 +263,66 @@ def build_table(
             "differs from the definition's); they are listed last."
         )
     rank_by = next((b.id for b in benchmarks if view.by in (b.id, b.name)), "average")
+    positions = kept[order]
+    order_label = ""
+    if view.order_by != "rank":
+        values = order_values(frame, view.order_by, view.raw, benchmarks).take(positions)
+        again = _stable_order(values, view.descending)
+        positions = positions[again]
+        ranked = {name: column[again] for name, column in ranked.items()}
+        shown = order_options(benchmarks)[view.order_by]
+        order_label = f"{shown}, {'descending' if view.descending else 'ascending'}"
     return LeaderboardTable(
-        frame, kept[order], ranked, tuple(benchmarks), tuple(notices), total, key.label, rank_by
+        frame, positions, ranked, tuple(benchmarks), tuple(notices), total, key.label, rank_by, order_label
     )
+
+
+def order_options(benchmarks: Sequence[Benchmark]) -> dict[str, str]:
+    """What can order the whole view: key -> the shown column's name, the ranking first (a benchmark
+    whose id is also a column's key keeps the key)."""
+    scores = {"rank": "Rank", "average": "Average", **{b.id: b.name for b in benchmarks}}
+    return scores | {key: shown for key, (shown, _) in ORDER_COLUMNS.items() if key not in scores}
+
+
+def descending_first(key: str, benchmarks: Sequence[Benchmark]) -> bool:
+    """The direction a new choice of order starts in: the best score, the largest number or the newest
+    date first; text from A to Z."""
+    for bench in benchmarks:
+        if key == bench.id:
+            return bench.higher_is_better
+    return key not in ORDER_COLUMNS or key in ("params", "submitted", "likes", "step")
+
+
+def order_values(frame: pd.DataFrame, key: str, raw: bool, benchmarks: Sequence[Benchmark]) -> pd.Series:
+    """The values a view ordered by ``key`` follows, as the table shows them: a benchmark missing a
+    subtask and empty text count as missing, sizes as numbers. Raises RankingError for an unknown key."""
+    if key == "average":
+        return frame["average_raw" if raw else "average"]
+    for bench in benchmarks:
+        if key == bench.id:
+            return frame[f"{bench.id}_{'raw' if raw else 'norm'}"].where(
+                frame[f"{bench.id}_complete"].astype(bool)
+            )
+    if key not in ORDER_COLUMNS:
+        raise RankingError(
+            f"cannot order the view by {key!r}: not one of {', '.join(order_options(benchmarks))}"
+        )
+    values = frame[ORDER_COLUMNS[key][1]]
+    if key in ("params", "likes", "step"):
+        return pd.to_numeric(values, errors="coerce")
+    text = values.astype("string")
+    return text.where(text.str.len() > 0)  # '' and missing alike, listed last
+
+
+def _stable_order(values: pd.Series, descending: bool) -> np.ndarray:
+    """Positions that order ``values`` (missing last, ties in their current order: the ranking's)."""
+    values = values.reset_index(drop=True)
+    if values.dtype.kind in "iufb":
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        return np.argsort(-numbers if descending else numbers, kind="stable")  # NaN sorts last either way
+    key = values.str.casefold()  # 'llama' beside 'Llama'
+    ordered = key.sort_values(ascending=not descending, kind="stable", na_position="last")
+    return ordered.index.to_numpy(dtype=np.intp)
 
 
 def unfiltered_frame(index, definition: Definition, view: LeaderboardView) -> pd.DataFrame:

@@ -23,8 +23,10 @@ from lib.analysis.leaderboard import (
     LeaderboardTable,
     LeaderboardView,
     build_table,
+    descending_first,
     display_frame,
     null_non_finite,
+    order_options,
     unfiltered_frame,
 )
 from lib.analysis.search import describe_syntax
@@ -60,6 +62,8 @@ def settings(definition: Definition) -> list[Setting]:
         Setting("partial", "bool", False),
         Setting("weighted", "bool", False),
         *[Setting(f"w_{b}", "float", 1.0, minimum=0.0, maximum=MAX_WEIGHT) for b in bench_ids],
+        Setting("order", "str", "rank", tuple(order_options(definition.benchmarks))),
+        Setting("desc", "bool", True),
         Setting("cols", "list", list(DEFAULT_COLUMNS), OPTIONAL_COLUMNS),
     ]
 
@@ -135,6 +139,8 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         best_checkpoint_only=bool(state.value(by_key["best"])),
         include_partial=bool(state.value(by_key["partial"])),
         search=str(state.value(by_key["q"]) or ""),
+        order_by=str(state.value(by_key["order"]) or "rank"),
+        descending=bool(state.value(by_key["desc"])),
     )
 
 
@@ -233,6 +239,13 @@ def _keep_selection_valid(by_key: dict[str, Setting], names: dict[str, str]) -> 
         st.session_state[bench.widget_key] = list(names)
         st.info("No benchmark was selected: every benchmark is used again.", icon="ℹ️")
     chosen = state.value(bench)
+    order, ordered_on = by_key["order"], state.value(by_key["order"])
+    if ordered_on in names and ordered_on not in chosen:
+        st.session_state[order.widget_key] = "rank"
+        st.info(
+            f"Ordered by rank again: {names[ordered_on]} is no longer among the selected benchmarks.",
+            icon="ℹ️",
+        )
     ranked_on = state.value(by)
     if ranked_on not in ("average", *chosen):
         st.session_state[by.widget_key] = "average"
@@ -319,21 +332,44 @@ def rows_to_send(total: int) -> int:
     return min(total, max(PAGE_ROWS, int(st.session_state.get(SHOWN_KEY, PAGE_ROWS))))
 
 
-def show_more(total: int, sent: int, rank_label: str) -> None:
-    """Under a truncated grid: what is shown, what sorts the whole view, and a button for more rows."""
-    if sent >= total:
+def under_grid(table: LeaderboardTable, sent: int, order: Setting, descending: Setting) -> None:
+    """Under the grid: what it shows and, when it does not show every row (or the rows follow another
+    order than the ranking), what orders the whole view, and a button for more rows. A column header
+    sorts only the rows the grid was sent; "Order all rows by" sorts every row of the view on the server.
+    """
+    total = table.rows
+    if sent >= total and not table.order_label:
+        state.keep_undrawn([order, descending])
         return
-    more = min(PAGE_ROWS, total - sent)
-    st.caption(
-        f"Showing the first {sent:,} of {total:,} rows (ranked by {rank_label}). A column header sorts only "
-        "the rows shown: use Rank by to order the whole view. Search, filters and the downloads cover all "
-        f"{total:,} rows."
+    options = order_options(table.benchmarks)
+    if sent < total:
+        st.caption(
+            f"Showing the first {sent:,} of {total:,} rows. A column header sorts only these; "
+            f"**Order all rows by** sorts all {total:,}. Search, filters and the downloads cover every row."
+        )
+
+    def direction() -> None:  # a new choice starts best, largest or newest first; text A to Z
+        st.session_state[descending.widget_key] = descending_first(
+            st.session_state[order.widget_key], table.benchmarks
+        )
+
+    pick, way, more_column = st.columns([2, 1.2, 1.8], vertical_alignment="bottom")
+    pick.selectbox(
+        "Order all rows by",
+        list(options),
+        format_func=lambda key: "Rank (the ranking)" if key == "rank" else str(options.get(key, key)),
+        key=order.widget_key,
+        on_change=direction,
+        help="Orders every row of the view, not only those shown; the Rank column keeps the ranking.",
     )
+    way.toggle("Descending", key=descending.widget_key, disabled=state.value(order) == "rank")
+    if sent < total:
+        more = min(PAGE_ROWS, total - sent)
 
-    def add() -> None:
-        st.session_state[SHOWN_KEY] = sent + PAGE_ROWS
+        def add() -> None:
+            st.session_state[SHOWN_KEY] = sent + PAGE_ROWS
 
-    st.button(f"Show {more:,} more", on_click=add, key="show_more_rows")
+        more_column.button(f"Show {more:,} more", on_click=add, key="show_more_rows")
 
 
 def view_key(index: Index, view: LeaderboardView) -> tuple:
@@ -369,14 +405,18 @@ def _shaped_head(table: LeaderboardTable, raw: bool, sent: int) -> tuple[pd.Data
 
 
 def table(
-    table: LeaderboardTable, raw: bool, column_setting: Setting, key: tuple | None = None
+    table: LeaderboardTable,
+    raw: bool,
+    url: list[Setting],
+    key: tuple | None = None,
 ) -> Callable[[], pd.DataFrame]:
     """Draw the table with the chosen columns; returns a function giving the display frame of every
     row of the view (for the downloads, built only when one is asked for).
 
-    The grid gets the first ``rows_to_send`` rows only (the view's top by its ranking), and only those
+    The grid gets the first ``rows_to_send`` rows only (the view's top by its ranking, or its order), and only those
     rows are shaped for display on a rerun; with ``key`` (``view_key``) the shaped rows are shared by
-    every session showing the same view."""
+    every session showing the same view. ``url``: the page's settings (the columns shown, the order)."""
+    by_key = {s.key: s for s in url}
     total = table.rows
     sent = rows_to_send(total)
     if key is None:
@@ -386,7 +426,7 @@ def table(
             (*key, "head", sent), lambda: _shaped_head(table, raw, sent)
         )
     bench_names = [b.name for b in table.benchmarks]
-    chosen = list(state.value(column_setting) or DEFAULT_COLUMNS)
+    chosen = list(state.value(by_key["cols"]) or DEFAULT_COLUMNS)
     if flagged and "Flagged" not in chosen:
         chosen.append("Flagged")  # flagged rows are on view: say why they were flagged
     order = [c for c in head.columns if c in chosen or c in bench_names or c in ALWAYS_SHOWN]
@@ -446,7 +486,7 @@ def table(
         on_select="rerun",
         selection_mode="multi-row",
     )
-    show_more(total, sent, table.rank_label)
+    under_grid(table, sent, by_key["order"], by_key["desc"])
     _selection_actions(table, list(event.selection.rows) if event is not None else [])
     return lambda: display_frame(table, raw)
 
