@@ -87,6 +87,22 @@ def test_a_link_with_an_unknown_order_says_so_and_keeps_the_ranking():
     assert r"?order\=\<b\>x" in notices and "is not one of rank, average" in notices  # escaped: shown as text
 
 
+def test_a_params_range_given_the_wrong_way_round_is_turned_round_and_said():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["pmin"] = "70"
+    at.query_params["pmax"] = "7"
+    at.run()
+    assert not at.exception
+    assert any(
+        "#Params from 7B to 70B: the link gave the range the other way round" in i.value for i in at.info
+    )
+    sizes = at.dataframe[0].value["#Params (B)"]
+    assert len(sizes) and sizes.between(7, 70).all()
+    assert (at.query_params["pmin"], at.query_params["pmax"]) == ("7.0", "70.0")
+    at.run()  # said once: the range is now the right way round
+    assert not any("other way round" in i.value for i in at.info)
+
+
 def test_hidden_flagged_models_come_back_when_unhidden():
     at = _app()
     hidden = len(at.dataframe[0].value)

@@ -233,12 +233,17 @@ def empty_state(view: LeaderboardView, base: pd.DataFrame, url: list[Setting]) -
 def _keep_selection_valid(by_key: dict[str, Setting], names: dict[str, str]) -> None:
     """Before the widgets are drawn: an empty benchmark selection shows every benchmark again (the
     table uses all of them), and ranking by a benchmark that was just removed falls back to the
-    average. Each change is said in a notice."""
+    average. A #Params range given upside down is turned round. Each change is said in a notice."""
     bench, by = by_key["bench"], by_key["by"]
     if not state.value(bench):
         st.session_state[bench.widget_key] = list(names)
         st.info("No benchmark was selected: every benchmark is used again.", icon="ℹ️")
     chosen = state.value(bench)
+    pmin, pmax = by_key["pmin"], by_key["pmax"]
+    if float(state.value(pmin)) > float(state.value(pmax)):  # a link's range given the wrong way round
+        low, high = float(state.value(pmax)), float(state.value(pmin))
+        st.session_state[pmin.widget_key], st.session_state[pmax.widget_key] = low, high
+        st.info(f"#Params from {low:g}B to {high:g}B: the link gave the range the other way round.", icon="ℹ️")
     order, ordered_on = by_key["order"], state.value(by_key["order"])
     if ordered_on in names and ordered_on not in chosen:
         st.session_state[order.widget_key] = "rank"
