@@ -3,6 +3,8 @@ leaderboard's controls do what their labels say."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -21,6 +23,24 @@ def test_every_page_renders(spec):
         at.switch_page(str(ROOT / spec.script)).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title, f"{spec.script} draws no title"
+
+
+# What Streamlit's Markdown takes for an emoji shortcode (its StreamlitMarkdown.js, Streamlit 1.67): a text
+# holding one makes the browser download and compile the emoji plugin (remark-emoji and a 259 KB library).
+EMOJI_SHORTCODE = re.compile(r":(?!material/|streamlit:)[\w+-][\w_+-]*:")
+
+
+def test_the_leaderboards_first_load_draws_no_text_that_reads_as_an_emoji_shortcode():
+    """A first load of the leaderboard sends no Markdown holding an emoji shortcode (a time "12:34:56"
+    reads as ":34:"), so the browser loads no emoji plugin for it; the time still reads as a time."""
+    at = _app()
+    texts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                                  "success", "error") for e in getattr(at, kind)]  # fmt: skip
+    texts += [w.label for kind in ("text_input", "selectbox", "multiselect", "button", "toggle", "checkbox")
+              for w in getattr(at, kind)]  # fmt: skip
+    status = next(t for t in texts if "data as of" in t)
+    assert re.search(r"\d\d\\?:\d\d\\?:\d\d", status), status  # hours, minutes and seconds are there
+    assert not [t for t in texts if EMOJI_SHORTCODE.search(t)]
 
 
 def _caption(at: AppTest) -> str:

@@ -254,7 +254,11 @@ def describe_refresh(stats: RefreshStats, before: dict[str, str], after: dict[st
 def data_status(index: Index) -> None:
     """'Data as of' with a refresh button, and the ingest report when a file could not be read."""
     left, right = st.columns([4, 1])
-    stamp = datetime.fromtimestamp(index.loaded_at or time.time(), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # through plain: "12:34:56" reads as an emoji shortcode (":34:") to Streamlit's Markdown, which then
+    # downloads and compiles its emoji plugin (265 KB of JavaScript) on every first load
+    stamp = plain(
+        datetime.fromtimestamp(index.loaded_at or time.time(), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    )
     counts = index.memo("counts", index.counts)
     left.caption(
         f"{counts['evaluations']:,} evaluations · {counts['requests']:,} requests · data as of {stamp}"

@@ -36,7 +36,7 @@ def store_notices(index: object) -> None:
         if not str(getattr(store, "location", "")).startswith("hub:"):
             continue
         as_of = getattr(store, "as_of", None)
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(as_of)) if as_of else "never"
+        stamp = plain(time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(as_of))) if as_of else "never"
         if getattr(store, "offline", False):
             st.warning(f"{role} store offline — {plain(getattr(store, 'message', ''))}", icon="📴")
         else:
