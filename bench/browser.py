@@ -15,6 +15,11 @@ README starts it) on generated stores and times what a user waits for:
   usable: the script has finished a run that started after the input (Streamlit's ``script_finished``
   message on the websocket) and the grid has drawn the first model of the table that run sent.
 
+- **where a first load's time goes** (``bench/first_load.py``): the phases of first visits on the warm
+  server on the page's own clock (HTML, page code, DOMContentLoaded, websocket open, script start, table
+  sent, script_finished, the grid's code, first row drawn, usable), the bytes fetched and the renderer's
+  main-thread time; and the same for a RETURNING visitor (a new tab, the HTTP cache warm).
+
 It also records where the time goes: the script's own run time per rerun (Streamlit's ``page_profile``
 message: ``exec_time``), the bytes and rows of the table's Arrow data on the websocket, and so the
 browser's share (the rest). And a TIMELINE: screenshots every ~250 ms from navigation until usable,
@@ -69,6 +74,8 @@ ROWS = (
     "browser: custom weight",
     "browser: no blank gap after the progress bar",
     "browser: where a control's time goes",
+    "browser: where a first load's time goes",
+    "browser: first load, returning visitor",
 )
 
 
@@ -222,6 +229,9 @@ class Run:
     bytes_total: int = 0
     table_hash: str | None = None  # Streamlit's message hash of the table it sent
     shown_hash: str | None = None  # that of the table the grid showed when this run began
+    first_frame: int = 0  # the websocket's binary messages counted from the page's first: this run's first
+    table_frame: int | None = None  # the one that carried its table
+    finished_frame: int | None = None  # its script_finished
 
 
 class Probe:
@@ -231,6 +241,9 @@ class Probe:
         self.page = page
         self.runs: list[Run] = []
         self.dom_fallbacks = 0  # usable by the DOM table after DOM_GRACE_S, not by a canvas draw
+        self.frames = (
+            0  # binary websocket messages so far (bench/first_load.py reads their times in the page)
+        )
         self._shown_hash: str | None = None  # the table the grid shows (the last finished run's)
         self._current: Run | None = None
         self._seen: dict[
@@ -252,6 +265,7 @@ class Probe:
         if isinstance(payload, str):
             return
         now = time.perf_counter()
+        frame, self.frames = self.frames, self.frames + 1
         msg = ForwardMsg()
         try:
             msg.ParseFromString(payload)
@@ -261,7 +275,7 @@ class Probe:
         if kind == "new_session" or self._current is None:
             if kind in ("heartbeat_ack", "session_status_changed", "session_event"):
                 return
-            self._current = Run(now, shown_hash=self._shown_hash)
+            self._current = Run(now, shown_hash=self._shown_hash, first_frame=frame)
             self.runs.append(self._current)
         run = self._current
         run.bytes_total += len(payload)
@@ -273,18 +287,18 @@ class Probe:
                 self._seen[msg.hash] = (rows, first, len(data))
                 if rows >= run.table_rows:  # the leaderboard, not the ingest report
                     run.table_bytes, run.table_rows, run.first_model = len(data), rows, first
-                    run.table_hash = msg.hash or None
+                    run.table_hash, run.table_frame = msg.hash or None, frame
         elif kind == "ref_hash" and msg.ref_hash in self._seen:
             # a message the browser already has is sent by reference (Streamlit's message cache)
             rows, first, _ = self._seen[msg.ref_hash]
             if rows >= run.table_rows:
                 run.table_bytes, run.table_rows, run.first_model = 0, rows, first
-                run.table_hash = msg.ref_hash
+                run.table_hash, run.table_frame = msg.ref_hash, frame
         elif kind == "page_profile":
             run.exec_s = msg.page_profile.exec_time / 1000.0
             run.fragment = bool(msg.page_profile.is_fragment_run)
         elif kind == "script_finished":
-            run.finished = now
+            run.finished, run.finished_frame = now, frame
             self._shown_hash = run.table_hash or self._shown_hash
             self._current = None
 
@@ -524,6 +538,7 @@ class Result:
     gap_ok: bool | None = None
     gap_note: str = ""
     notes: dict[str, str] = field(default_factory=dict)
+    phase_notes: dict[str, tuple[float, int, str]] = field(default_factory=dict)  # row -> (median s, n, note)
 
     def add(self, row: str, t0: float, seconds: float, run: Run | None) -> None:
         server = (run.finished - t0) if run is not None and run.finished is not None else None
@@ -595,6 +610,8 @@ def measure_store(store: Store, sizes: Sizes, out: Path | None, log: Callable[[s
                     t0 = time.perf_counter()
                     page.reload(wait_until="commit")
                     result.add(ROWS[3], t0, *usable(probe, t0))
+                log(f"browser {store.name}: where a first load's time goes, a returning visitor")
+                first_load_rows(browser, url, sizes.warm_repeats, result, spent)
                 log(f"browser {store.name}: controls")
                 controls(page, probe, store, sizes, result, spent)
                 if probe.dom_fallbacks:
@@ -608,6 +625,20 @@ def measure_store(store: Store, sizes: Sizes, out: Path | None, log: Callable[[s
             browser.close()
     result.notes["seconds"] = f"{time.perf_counter() - started:.0f}"
     return result
+
+
+def first_load_rows(browser: Any, url: str, repeats: int, result: Result, spent: Callable[[], bool]) -> None:
+    """The phases of first visits (a new context each) and of a returning visitor's (a new tab in a context
+    that visited before), as notes (``bench/first_load.py``)."""
+    from bench import first_load
+
+    for row, returning in ((ROWS[11], False), (ROWS[12], True)):
+        found = first_load.visits(browser, url, repeats, returning, spent)
+        result.phase_notes[row] = (
+            statistics.median(v.seconds for v in found),
+            len(found),
+            first_load.describe(found),
+        )
 
 
 def controls(
@@ -761,6 +792,10 @@ def rows_of(result: Result) -> list[dict[str, Any]]:
                     "repeats": len(shares), "target": None,
                     "note": f"share of the server (input to script_finished: {server:.2f} s) in a control's "
                     f"{total:.2f} s; the rest is the browser drawing the page and the grid"})  # fmt: skip
+    for name, (seconds, repeats, note) in result.phase_notes.items():
+        target = store.targets.get(ROWS[2]) if name == ROWS[11] else None
+        out.append({"name": name, "size": store.label, "value": seconds, "unit": "s", "repeats": repeats,
+                    "target": target, "note": note})  # fmt: skip
     return out
 
 

@@ -5,7 +5,9 @@ takes time before any script of ours runs (its page and JavaScript, the websocke
 JavaScript it loads after the first run). This script measures that floor with exactly the method of
 ``bench/browser.py`` (same Chromium flags, viewport, websocket probe and "usable" test): a page with a
 title and, in a fragment, a search box over one selectable grid of 1,000 rows x 8 columns (what the
-leaderboard sends), nothing else. A search there is what one control's round trip costs in Streamlit.
+leaderboard sends), nothing else. A search there is what one control's round trip costs in Streamlit. Its first load's
+phases and a returning visitor's (``bench/first_load.py``) are reported as for the leaderboard, so the two
+can be read side by side.
 
     python3 bench/streamlit_floor.py            # prints the rows; bench/run.py adds them to a full run
 
@@ -49,6 +51,8 @@ ROWS = (
     "browser floor: bare Streamlit page, first load, warm server",
     "browser floor: bare Streamlit page, warm reload",
     "browser floor: bare Streamlit page, search (type + Enter)",
+    "browser floor: bare Streamlit page, where a first load's time goes",
+    "browser floor: bare Streamlit page, first load, returning visitor",
 )
 SIZE = "a title, a search box and one grid of 1,000 rows x 8 columns"
 
@@ -60,6 +64,8 @@ def measure(first_loads: int = 5, reloads: int = 3, searches: int = 6) -> list[d
     import subprocess
 
     from playwright.sync_api import sync_playwright
+
+    from bench import first_load
 
     folder = Path(tempfile.mkdtemp(prefix="streamlit-floor-"))
     script = folder / "app.py"
@@ -112,6 +118,8 @@ def measure(first_loads: int = 5, reloads: int = 3, searches: int = 6) -> list[d
                     if run is not None and run.finished is not None:
                         search_servers.append(run.finished - t0)
                 context.close()
+                phases = first_load.visits(chromium, url, min(first_loads, 3))
+                returning = first_load.visits(chromium, url, min(first_loads, 3), returning=True)
             finally:
                 chromium.close()
     finally:
@@ -131,6 +139,11 @@ def measure(first_loads: int = 5, reloads: int = 3, searches: int = 6) -> list[d
          "note": "runs: " + ", ".join(f"{x:.2f}" for x in search_s) + " s; 'model-01' then cleared, a fragment "
          "rerun each; server (input to script_finished) median "
          + (f"{statistics.median(search_servers):.2f} s" if search_servers else "unknown")},
+        {"name": ROWS[3], "size": SIZE, "value": statistics.median(v.seconds for v in phases), "unit": "s",
+         "repeats": len(phases), "target": None, "note": first_load.describe(phases)},
+        {"name": ROWS[4], "size": SIZE, "value": statistics.median(v.seconds for v in returning), "unit": "s",
+         "repeats": len(returning), "target": None,
+         "note": "a new tab in a context that visited once (HTTP cache warm); " + first_load.describe(returning)},
     ]  # fmt: skip
 
 

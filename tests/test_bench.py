@@ -124,11 +124,27 @@ def test_browser_bench_runs_in_quick_mode(tmp_path: Path):
     rows = browser.measure_all(tmp_path / "work", browser.QUICK, tmp_path / "out", lambda _text: None)
     names = [r["name"] for r in rows]
     assert not any(r["note"].startswith("FAILED") for r in rows), rows
-    for name in (*browser.ROWS[2:10],):
+    for name in (*browser.ROWS[2:10], *browser.ROWS[11:13]):
         assert name in names
     assert all(r["value"] >= 0 for r in rows)
     first = next(r for r in rows if r["name"] == browser.ROWS[2])
     assert "table sent: 40 rows" in first["note"]
+    for name in browser.ROWS[11:13]:  # where a first load's time goes: the phases in navigation order
+        note = next(r for r in rows if r["name"] == name)["note"]
+        phases = note.split(";")[0].removeprefix("median ms from navigation: ").split(" · ")
+        seen = {label: value for label, value in (p.rsplit(" ", 1) for p in phases) if value != "—"}
+        ms = {label: float(value) for label, value in seen.items()}
+        order = (
+            "HTML",
+            "DOMContentLoaded",
+            "websocket open",
+            "script start",
+            "table sent",
+            "script_finished",
+        )
+        assert [ms[k] for k in order] == sorted(ms[k] for k in order), note
+        assert ms["grid code fetched"] <= ms.get("first row drawn", ms["usable"]) <= ms["usable"], note
+        assert "(uncompressed)" in note or "(compressed)" in note
     assert list((tmp_path / "out").glob("timeline_template*.png"))
 
 
