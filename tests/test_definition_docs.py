@@ -124,6 +124,8 @@ def _demo_data() -> dict:
         (lambda d: d["benchmarks"][3].update(baseline=1.5), r"benchmarks\[3\]\.baseline: input should be less than 1"),
         (lambda d: d["benchmarks"][3].pop("metric"), r"benchmarks\[3\]: a benchmark without subtasks needs"),
         (lambda d: d["benchmarks"].append(dict(d["benchmarks"][3])), r"benchmarks: benchmark ids must be unique"),
+        (lambda d: d["benchmarks"][3].update(id="average"), r"benchmarks: benchmark id average is reserved"),
+        (lambda d: d["benchmarks"][2].update(id="rank"), r"benchmarks: benchmark id rank is reserved"),
         (lambda d: d["benchmarks"][3].update(num_fewshot=-1), r"benchmarks\[3\]\.num_fewshot: .*greater than or equal"),
         (lambda d: d["benchmarks"][3].update(num_fewshot=True), r"benchmarks\[3\]\.num_fewshot: .*valid integer"),
         (lambda d: d["benchmarks"][1]["subtasks"][0].update(higher_is_better=False), r"share one direction"),

@@ -44,7 +44,8 @@ def test_the_leaderboards_first_load_draws_no_text_that_reads_as_an_emoji_shortc
 
 
 def _caption(at: AppTest) -> str:
-    return next(c.value for c in at.caption if " rows · ranked by " in c.value)
+    """The caption over the grid, as it reads on screen (names from the definition are escaped)."""
+    return next(c.value for c in at.caption if " rows · ranked by " in c.value).replace("\\", "")
 
 
 def test_leaderboard_search_filters_and_publishes_to_the_url():
@@ -93,7 +94,29 @@ def test_a_link_orders_every_row_and_the_order_falls_back_when_its_benchmark_goe
     assert not at.exception
     assert "ordered by" not in _caption(at)
     assert any("Ordered by rank again: GPQA" in i.value for i in at.info)
-    assert "order" not in at.query_params
+    assert "order" not in at.query_params and "desc" not in at.query_params
+
+
+def test_a_new_order_starts_in_its_natural_direction_and_a_dropped_one_resets_it():
+    """Text starts A to Z, a lower-is-better benchmark at its best (lowest), a size largest first; an order
+    that falls back to the ranking leaves no direction behind in the link."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["order"] = "params"
+    at.run()
+    assert "ordered by #Params (B), descending" in _caption(at)
+    for key, caption in (
+        ("model", "Model, ascending"),
+        ("math", "MATH Lvl 5, descending"),
+        ("params", "#Params (B), descending"),
+    ):
+        at.selectbox(key="url_order").set_value(key).run()
+        assert not at.exception
+        assert f"ordered by {caption}" in _caption(at), key
+    at.toggle(key="url_desc").set_value(False).run()
+    assert "ordered by #Params (B), ascending" in _caption(at)
+    at.selectbox(key="url_order").set_value("rank").run()
+    assert "ordered by" not in _caption(at)
+    assert "order" not in at.query_params and "desc" not in at.query_params  # the default view's link
 
 
 def test_a_link_with_an_unknown_order_says_so_and_keeps_the_ranking():
@@ -195,7 +218,8 @@ def test_custom_weights_are_drawn_with_their_toggle_and_keep_their_values_while_
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["w_gpqa"] = "3"
     at.run()
-    assert not at.main.toggle and not at.number_input, (
+    weights_toggles = [t for t in at.main.toggle if t.key != "url_desc"]  # not the order's direction
+    assert not weights_toggles and not at.number_input, (
         "the weights' expander draws nothing until it is opened"
     )
     at.session_state[WEIGHTS_KEY] = True  # the user opens it

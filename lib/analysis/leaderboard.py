@@ -310,6 +310,11 @@ def order_values(frame: pd.DataFrame, key: str, raw: bool, benchmarks: Sequence[
     values = frame[ORDER_COLUMNS[key][1]]
     if key in ("params", "likes", "step"):
         return pd.to_numeric(values, errors="coerce")
+    if key == "submitted":  # free text from request files: ordered as times, what does not read as one last
+        times = pd.to_datetime(values.astype("string"), format="ISO8601", utc=True, errors="coerce")
+        return pd.Series(times.to_numpy(dtype="datetime64[ns]").astype("int64"), index=values.index).where(
+            times.notna()
+        )
     text = values.astype("string")
     return text.where(text.str.len() > 0)  # '' and missing alike, listed last
 

@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
+RESERVED_BENCHMARK_IDS = ("average", "rank")  # the table's own orders in links and the CLI (`--by average`)
 EVALUATION_MODES = ("automatic", "manual", "semi-automatic")
 DEFAULT_TIMEOUT_S = 6 * 3600.0
 DEFAULT_MIN_CARD_CHARS = 200
@@ -510,6 +511,12 @@ class DefinitionFile(Section):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"benchmark ids must be unique; repeated: {', '.join(duplicates)}")
+        reserved = sorted(set(ids) & set(RESERVED_BENCHMARK_IDS))
+        if reserved:
+            raise ValueError(
+                f"benchmark id {', '.join(reserved)} is reserved: links and the command line use it for the "
+                "table's own ranking; give the benchmark another id"
+            )
         return benchmarks
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import zlib
 from collections.abc import Callable
 from urllib.parse import quote_plus
 
@@ -140,7 +141,7 @@ def controls(definition: Definition, url: list[Setting]) -> LeaderboardView:
         include_partial=bool(state.value(by_key["partial"])),
         search=str(state.value(by_key["q"]) or ""),
         order_by=str(state.value(by_key["order"]) or "rank"),
-        descending=bool(state.value(by_key["desc"])),
+        descending=bool(state.value(by_key["desc"])) or (state.value(by_key["order"]) or "rank") == "rank",
     )
 
 
@@ -247,15 +248,17 @@ def _keep_selection_valid(by_key: dict[str, Setting], names: dict[str, str]) -> 
     order, ordered_on = by_key["order"], state.value(by_key["order"])
     if ordered_on in names and ordered_on not in chosen:
         st.session_state[order.widget_key] = "rank"
+        st.session_state[by_key["desc"].widget_key] = True
         st.info(
-            f"Ordered by rank again: {names[ordered_on]} is no longer among the selected benchmarks.",
+            f"Ordered by rank again: {plain(names[ordered_on])} is no longer among the selected benchmarks.",
             icon="ℹ️",
         )
     ranked_on = state.value(by)
     if ranked_on not in ("average", *chosen):
         st.session_state[by.widget_key] = "average"
         st.info(
-            f"Ranked by Average: {names.get(ranked_on, ranked_on)} is no longer among the selected benchmarks.",
+            f"Ranked by Average: {plain(names.get(ranked_on, ranked_on))} is no longer among the selected "
+            "benchmarks.",
             icon="ℹ️",
         )
 
@@ -338,14 +341,10 @@ def rows_to_send(total: int) -> int:
 
 
 def under_grid(table: LeaderboardTable, sent: int, order: Setting, descending: Setting) -> None:
-    """Under the grid: what it shows and, when it does not show every row (or the rows follow another
-    order than the ranking), what orders the whole view, and a button for more rows. A column header
-    sorts only the rows the grid was sent; "Order all rows by" sorts every row of the view on the server.
-    """
+    """Under the grid: what orders the whole view and, when the grid does not hold every row, what it
+    shows and a button for more rows. A column header sorts only the rows the grid was sent (and not the
+    downloads); "Order all rows by" sorts every row of the view on the server."""
     total = table.rows
-    if sent >= total and not table.order_label:
-        state.keep_undrawn([order, descending])
-        return
     options = order_options(table.benchmarks)
     if sent < total:
         st.caption(
@@ -487,7 +486,7 @@ def table(
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(head), 740),
-        key="leaderboard_table",
+        key=grid_key(table),
         on_select="rerun",
         selection_mode="multi-row",
     )
@@ -566,9 +565,17 @@ def model_links(frame: pd.DataFrame, quote_slash: bool = True) -> list[str]:
     ]
 
 
+def grid_key(table: LeaderboardTable) -> str:
+    """The grid's widget key: a new one for each order of the whole view, so that a row selection (kept
+    by position in the browser) and a header sort are cleared rather than moved onto other models."""
+    if not table.order_label:
+        return "leaderboard_table"
+    return f"leaderboard_table_{zlib.crc32(table.order_label.encode()):08x}"
+
+
 def selected_model(table: LeaderboardTable) -> str | None:
     """The model of the first row selected in the table (None when no row is selected)."""
-    state_ = st.session_state.get("leaderboard_table")
+    state_ = st.session_state.get(grid_key(table))
     try:
         rows = [p for p in state_["selection"]["rows"] if 0 <= p < table.rows] if state_ else []
     except (KeyError, TypeError):

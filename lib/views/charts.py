@@ -131,7 +131,8 @@ def heatmap_figure(
     raw: bool = False,
     max_models: int = HEATMAP_MAX_MODELS,
 ) -> go.Figure:
-    """Benchmark x model scores of the first ``max_models`` rows of the current view (in rank order)."""
+    """Benchmark x model scores of the first ``max_models`` rows of the current view (in its order: the
+    ranking's, or the one "Order all rows by" chose)."""
     data = frame.head(max_models)
     suffix = "raw" if raw else "norm"
     columns = [f"{b.id}_{suffix}" for b in benchmarks]
@@ -147,7 +148,7 @@ def heatmap_figure(
         )
     )  # fmt: skip
     fig.update_layout(
-        title=f"Benchmarks x models (top {len(data)} of the view)",
+        title=f"Benchmarks x models (the first {len(data)} rows of the view)",
         yaxis=dict(autorange="reversed", tickfont=dict(size=10)),
         height=max(320, 22 * len(data) + 120),
         **_LAYOUT,
