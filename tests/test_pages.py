@@ -43,6 +43,15 @@ def test_the_leaderboards_first_load_draws_no_text_that_reads_as_an_emoji_shortc
     assert not [t for t in texts if EMOJI_SHORTCODE.search(t)]
 
 
+def _app_with(**params: str) -> AppTest:
+    """A first run of the app opened from a link with these query parameters."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at
+
+
 def _caption(at: AppTest) -> str:
     """The caption over the grid, as it reads on screen (names from the definition are escaped)."""
     return next(c.value for c in at.caption if " rows · ranked by " in c.value).replace("\\", "")
@@ -72,19 +81,14 @@ def test_leaderboard_raw_view_shows_raw_percentages():
 
 
 def test_leaderboard_rank_by_a_benchmark_sorts_by_it():
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["by"] = "math"
-    at.run()
+    at = _app_with(by="math")
     column = at.dataframe[0].value["MATH Lvl 5"].dropna()
     assert column.is_monotonic_decreasing
     assert "ranked by MATH Lvl 5" in _caption(at)
 
 
 def test_a_link_orders_every_row_and_the_order_falls_back_when_its_benchmark_goes():
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["order"] = "gpqa"
-    at.query_params["desc"] = "0"
-    at.run()
+    at = _app_with(order="gpqa", desc="0")
     assert not at.exception
     assert "ordered by GPQA, ascending" in _caption(at)
     column = at.dataframe[0].value["GPQA"].dropna()
@@ -100,9 +104,7 @@ def test_a_link_orders_every_row_and_the_order_falls_back_when_its_benchmark_goe
 def test_a_new_order_starts_in_its_natural_direction_and_a_dropped_one_resets_it():
     """Text starts A to Z, a lower-is-better benchmark at its best (lowest), a size largest first; an order
     that falls back to the ranking leaves no direction behind in the link."""
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["order"] = "params"
-    at.run()
+    at = _app_with(order="params")
     assert "ordered by #Params (B), descending" in _caption(at)
     for key, caption in (
         ("model", "Model, ascending"),
@@ -120,9 +122,7 @@ def test_a_new_order_starts_in_its_natural_direction_and_a_dropped_one_resets_it
 
 
 def test_a_link_with_an_unknown_order_says_so_and_keeps_the_ranking():
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["order"] = "<b>x</b>"
-    at.run()
+    at = _app_with(order="<b>x</b>")
     assert not at.exception
     assert "ordered by" not in _caption(at)
     notices = " ".join(str(w.value) for w in at.warning)
@@ -131,10 +131,7 @@ def test_a_link_with_an_unknown_order_says_so_and_keeps_the_ranking():
 
 
 def test_a_params_range_given_the_wrong_way_round_is_turned_round_and_said():
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["pmin"] = "70"
-    at.query_params["pmax"] = "7"
-    at.run()
+    at = _app_with(pmin="70", pmax="7")
     assert not at.exception
     assert any(
         "#Params from 7B to 70B: the link gave the range the other way round" in i.value for i in at.info
