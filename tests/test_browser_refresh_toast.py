@@ -88,3 +88,25 @@ def test_a_control_click_lists_nothing_and_a_reload_shows_new_results(stores, br
     # the reload drew the table from what the index held, then listed the stores and drew it again
     toast = page.locator("[data-testid='stToast']").filter(has_text="Refreshed:")
     expect(toast.first).to_contain_text("1 result file(s) read")
+
+
+def test_the_check_after_the_table_ends_the_run_and_stops_asking_when_nothing_changed(stores, browser_page):  # noqa: F811
+    """The listing of a load whose check is due runs after the run that drew the table (off the script
+    thread); the page asks whether it is done, and stops asking once it is and nothing changed: no rerun
+    requests from the browser after that, no 'Checking' caption left, the table as it was."""
+    from playwright.sync_api import expect
+
+    server, _root = stores
+    page = browser_page
+    sent: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(1)))
+    page.goto(server.url + "/")
+    wait_for_app(page, "rows · ranked by Average")
+    page.reload()  # a load with the index loaded: its check is due (LEADERBOARD_CHECK_S=0)
+    wait_for_app(page, "rows · ranked by Average")
+    expect(page.get_by_text("Checking the stores for new results")).to_have_count(0, timeout=20_000)
+    page.wait_for_timeout(1_500)  # a poll still under way settles
+    before = len(sent)
+    page.wait_for_timeout(2_500)  # five poll intervals (LEADERBOARD_CHECK_POLL_S=0.5)
+    assert len(sent) == before, "the browser still asks for reruns after the check ended"
+    expect(page.locator("[data-testid='stToast']").filter(has_text="Refreshed:")).to_have_count(0)

@@ -167,14 +167,39 @@ def progress_done() -> None:
 def check_after_draw(index: Index) -> None:
     """A page load or reload of a page drawn with ``hold_progress``: the stores are listed after its table
     is drawn from what the index holds, not before (a listing is 0.2-1 s at 10,000 files, a Hub store's
-    an HTTP call), and the page is drawn again when anything changed, with a toast saying what."""
-    note = st.empty()
-    note.caption("Checking the stores for new results…")
-    generation = index.generation
-    check_stores(index)
-    note.empty()
-    if index.generation != generation:
-        st.rerun()
+    an HTTP call), and the page is drawn again when anything changed, with a toast saying what.
+
+    The listing runs off the script thread (``lib.ui.store_check``): the run ends with the table drawn,
+    and a small fragment asks every ``POLL_S`` whether the check is done; it reruns the page when the
+    index changed since this run drew it (by this check or another session's), and stops asking when not."""
+    from lib.ui import store_check
+
+    drawn = index.generation
+
+    def listing() -> str:  # on the check's thread: no Streamlit calls here
+        before = request_states(index)
+        stats = index.refresh()
+        return describe_refresh(stats, before, request_states(index))
+
+    check = store_check.prepare(index, listing)
+    polls = [0]
+
+    def wait_for_check() -> None:
+        polls[0] += 1
+        if polls[0] > 1:  # the browser's first poll, after it drew the table: the listing starts now
+            store_check.launch(check)
+        if not check.done.is_set():
+            st.caption("Checking the stores for new results…")
+            return
+        if check.error:
+            st.error(plain(check.error))
+        if index.generation != drawn:
+            if check.note:
+                st.session_state["_refresh_note"] = check.note
+            st.rerun(scope="app")
+        store_check.stop_polling()
+
+    st.fragment(wait_for_check, run_every=store_check.POLL_S)()
 
 
 def verify_snapshot(index: Index) -> None:

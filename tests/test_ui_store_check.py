@@ -1,0 +1,52 @@
+"""The check of the stores after a page's table is drawn runs off the script thread (lib.ui.store_check):
+one listing at a time per index, shared by the sessions whose check is due, and a failure said as text."""
+
+from __future__ import annotations
+
+import threading
+
+from lib.ui import store_check
+
+
+class _Index:
+    """Any object stands for an index: the checks are keyed by identity."""
+
+
+def test_sessions_due_at_once_share_one_listing_and_its_note():
+    index, gate, calls = _Index(), threading.Event(), []
+
+    def listing() -> str:
+        calls.append(1)
+        gate.wait(10)
+        return "Refreshed: 1 result file(s) read in 0.01s"
+
+    first = store_check.prepare(index, listing)
+    store_check.launch(first)
+    store_check.launch(first)  # a second launch of the same check starts nothing
+    second = store_check.prepare(index, lambda: "never run")
+    assert second is first  # a session due while the check runs waits for that check
+    gate.set()
+    assert first.done.wait(10)
+    assert calls == [1]
+    assert first.note == "Refreshed: 1 result file(s) read in 0.01s" and first.error is None
+
+
+def test_a_finished_check_is_not_reused_and_another_index_has_its_own():
+    index, other = _Index(), _Index()
+    first = store_check.prepare(index, lambda: "")
+    store_check.launch(first)
+    assert first.done.wait(10)
+    again = store_check.prepare(index, lambda: "")
+    assert again is not first and not again.started
+    assert store_check.prepare(other, lambda: "") is not again
+
+
+def test_a_listing_that_fails_is_said_as_text_and_the_check_ends():
+    def listing() -> str:
+        raise OSError("permission denied: results/")
+
+    check = store_check.prepare(_Index(), listing)
+    store_check.launch(check)
+    assert check.done.wait(10)
+    assert check.error is not None and "permission denied: results/" in check.error
+    assert check.note == ""
