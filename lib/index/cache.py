@@ -311,11 +311,14 @@ class IndexCache:
             *(versions.column(n).to_pylist() for n in ("store", "path", "version")), strict=True
         ):
             by_store[store][path] = version
-        requests = con.table("index_snapshot.cache_requests").to_arrow_table()
-        by_store["request_text"] = dict(
-            zip(requests.column("path").to_pylist(), requests.column("raw").to_pylist(), strict=True)
-        )
+        by_store["request_text"] = self.request_text(con)
         return by_store
+
+    def request_text(self, con: Any) -> dict[str, str]:
+        """The requests the attached snapshot holds, as text by path (``Index.requests_list`` reads them
+        before the check of the stores when a caller asks for them)."""
+        requests = con.table("index_snapshot.cache_requests").to_arrow_table()
+        return dict(zip(requests.column("path").to_pylist(), requests.column("raw").to_pylist(), strict=True))
 
     def _use_files(self, index: Index, by_store: dict[str, dict[str, str]]) -> int:
         index._versions = by_store["results"]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
+T = TypeVar("T")
 
 _REQUEST_COLUMNS = [c.name for c in REQUESTS]
 _REQUEST_SCHEMA = arrow_schema(REQUESTS)
@@ -128,6 +129,7 @@ class Index:
         # first write copies them into memory (_own_tables)
         self._on_snapshot = False
         self.verified = True  # False between open_snapshot and the next refresh: the stores not listed yet
+        self.rebuilt_notes: list[str] = []  # a damaged snapshot found by a read (guarded): for the UI to say
         self.cache = IndexCache.for_index(self, cache)  # the persisted index
 
     # ----------------------------------------------------------------- building
@@ -678,14 +680,73 @@ class Index:
                 self.con.unregister("new_problems")
 
     # ----------------------------------------------------------------- reading
+    def guarded(self, compute: Callable[[], T]) -> T:
+        """``compute()`` (any read of the index's tables), safe from a damaged snapshot: the one guard of
+        every read (``query``, ``memo``, ``persisted``, ``counts``, ``problems``, ``requests_list``).
+
+        While the index reads the persisted snapshot in place (``open_snapshot``, or a load whose tables
+        were not copied yet), a read of a block DuckDB let go reads the file again, and a file damaged
+        in place since (a disk error, an edit) fails that read in DuckDB. Such a failure is never shown:
+        before the check of the stores the check runs now (``refresh``); after it, when reading every
+        block of the snapshot fails too (``cache_check``), the index forgets the snapshot, discards it,
+        is built again from the files with one note (``store_notes``, ``rebuilt_notes``), and
+        ``compute`` runs once more on the rebuilt index. A DuckDB error that is no damage is raised."""
+        with self._lock:
+            try:
+                return compute()
+            except duckdb.Error as exc:
+                if not self._recover_snapshot(exc):
+                    raise
+            return compute()
+
+    def _recover_snapshot(self, exc: duckdb.Error) -> bool:
+        """After ``exc`` in a read: True when the snapshot was checked or found damaged and the index
+        rebuilt from the files (the read is worth running again), False when the error is not the
+        snapshot's."""
+        if not self._on_snapshot or self.cache is None:
+            return False
+        cache = self.cache
+        if cache.pending:  # open_snapshot showed it unchecked: the check runs now, rebuilding if it must
+            self.refresh()
+            if cache.status.startswith("discarded"):
+                self.rebuilt_notes.append(f"index cache {cache.path} {cache.status[len('discarded: '):]}: "
+                                          "the index was rebuilt from the files")  # fmt: skip
+            return True
+        cursor = self.con.cursor()
+        try:  # DuckDB keeps no block of a failed read: the check reads the damaged one again
+            cursor.execute(sql("cache_check")).fetchall()
+        except duckdb.Error:
+            pass
+        else:
+            return False  # the snapshot reads whole: the error is the query's own
+        finally:
+            cursor.close()
+        note = self._snapshot_lost(exc)
+        self._refresh(None, from_files=True)
+        self.store_notes.append(note)
+        self._write_problems()
+        self.rebuilt_notes.append(note)  # logged by the cache when discarded
+        return True
+
+    def take_rebuilt_notes(self) -> list[str]:
+        """The notes of snapshots found damaged by a read since the last call (``guarded``), cleared."""
+        with self._lock:
+            notes, self.rebuilt_notes = self.rebuilt_notes, []
+            return notes
+
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """``compute()``, remembered until the index's data changes (its generation moves on)."""
+        """``compute()``, remembered until the index's data changes (its generation moves on); run
+        through ``guarded``."""
         with self._lock:
             if self._memo_generation != self.generation:
                 self._memo.clear()
                 self._memo_generation = self.generation
             if key not in self._memo:
-                self._memo[key] = compute()
+                value = self.guarded(compute)
+                if self._memo_generation != self.generation:  # rebuilt from the files under it
+                    self._memo.clear()
+                    self._memo_generation = self.generation
+                self._memo[key] = value
             return self._memo[key]
 
     def persisted(self, name: str, compute: Callable[[], pa.Table]) -> pa.Table:
@@ -701,27 +762,22 @@ class Index:
                 return compute()
             table = cache.load_derived(token, name)
             if table is None:
-                try:
-                    table = compute()
-                except duckdb.Error:
-                    if not cache.pending:
-                        raise
-                    # a read of the snapshot open_snapshot showed unchecked failed (a damaged block):
-                    # the check runs now, rebuilding the index from the files if it must
-                    self.refresh()
-                    return self.persisted(name, compute)
+                generation = self.generation
+                table = self.guarded(compute)
+                if self.generation != generation or self.cache is not cache or cache.token != token:
+                    return table  # the snapshot proved damaged under it: computed from the rebuilt index
                 cache.save_derived(token, name, table)
             return table
 
     def query(self, name: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
         """Run the named query of ``lib/index/sql`` with bound parameters and return a DataFrame."""
         with self._lock:
-            return self.con.execute(sql(name), params or []).df()
+            return self.guarded(lambda: self.con.execute(sql(name), params or []).df())
 
     def problems(self) -> pd.DataFrame:
         """The ingest report: one row per file that failed (error) or loaded with a caveat (warning)."""
         with self._lock:
-            return self.con.execute(sql("ingest_report")).df()
+            return self.guarded(lambda: self.con.execute(sql("ingest_report")).df())
 
     @property
     def request_problems(self) -> list[IngestProblem]:
@@ -736,8 +792,12 @@ class Index:
 
     @property
     def requests_list(self) -> list[Request]:
-        """The requests as records, in store order."""
+        """The requests as records, in store order. Between ``open_snapshot`` and the check that
+        follows it they are the snapshot's (read from it on first use), as its tables are."""
         with self._lock:
+            cache = self.cache
+            if cache is not None and cache.pending and not self._requests and not self._requests_unparsed:
+                self._requests_unparsed = self.guarded(lambda: cache.request_text(self.con))
             self._parse_cached_requests()
             return [self._requests[p] for p in sorted(self._requests)]
 
@@ -756,6 +816,10 @@ class Index:
 
     def counts(self) -> dict[str, int]:
         """How many evaluations, scores, requests and problems the index holds."""
+        with self._lock:
+            return self.guarded(self._counts)
+
+    def _counts(self) -> dict[str, int]:
         with self._lock:
             row = self.con.execute(
                 "SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM scores), "

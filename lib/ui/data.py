@@ -291,6 +291,8 @@ def data_status(index: Index) -> None:
     note = st.session_state.pop("_refresh_note", None)
     if note:
         st.toast(plain(note))
+    if index.take_rebuilt_notes():  # a read found the saved index damaged (Index.guarded): one toast
+        st.toast("The saved index could not be read: the data was rebuilt from the stores")
     if right.button("↻ Refresh", help="Re-read new and changed files from the stores", key="refresh_data"):
         generation = index.generation
         before = request_states(index)

@@ -1,0 +1,155 @@
+"""A snapshot damaged in place AFTER the check passed (a disk error, an edit of the cache file): the index
+still reads it in place (views, ``Index._on_snapshot``) and a later read of a block DuckDB let go fails
+in DuckDB. Every read path goes through ``Index.guarded``: the damage is never shown as a DuckDB error,
+the index is built again from the files with one note, and the read runs again on it.
+
+Each block of the snapshot is damaged in turn at several spots (tests/test_index_cache_first_draw.py's
+``_damaged``) after the check, DuckDB is made to let its blocks go (``_let_blocks_go``), and each read
+path must then give what a build from the files gives, with at most one note (exactly one when the
+damage was met)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from lib.analysis.leaderboard import LeaderboardView, build_table
+from lib.core.config import load_definition
+from lib.index import Index
+from lib.views.provenance import evaluation_scores, model_evaluations
+from tests.factories import age_files, gpqa_store
+from tests.indexes import index_content, ranked_csv
+from tests.test_index_cache_first_draw import _damaged
+
+REBUILT = "the index was rebuilt from the files"
+
+
+def _index(tmp_path: Path, cache: bool = True) -> Index:
+    return Index(load_definition("demo"), str(tmp_path / "results"), str(tmp_path / "requests"),
+                 cache=tmp_path / "cache" if cache else False)  # fmt: skip
+
+
+def _frame(frame: pd.DataFrame) -> list:
+    return frame.astype(str).values.tolist()
+
+
+def _model(index: Index) -> list:
+    evaluations = model_evaluations(index, "org/m03")
+    return [_frame(evaluations), _frame(evaluation_scores(index, list(evaluations["eval_id"])))]
+
+
+def _let_blocks_go(index: Index) -> None:
+    """DuckDB lets go every block it can (as under memory pressure): asked for a memory limit of 0 it
+    evicts every unpinned block, then refuses the limit itself. The index's own small tables (the ingest
+    report) stay in memory; the snapshot's blocks go, so the next read of them goes to the file (each
+    read path below must meet the damage at least once)."""
+    with contextlib.suppress(duckdb.Error):
+        index.con.execute("SET memory_limit = '0B'")
+    index.con.execute("RESET memory_limit")
+
+
+READS: dict[str, Callable[[Index], object]] = {
+    "ranking": ranked_csv,  # the leaderboard, its downloads and search, `python -m lib rank`
+    "partial ranking": lambda index: build_table(
+        index, index.definition, LeaderboardView(include_partial=True)
+    ).frame.to_csv(),
+    "model page": _model,
+    "compare settings": lambda index: _frame(
+        index.query(
+            "compare_settings",
+            {
+                "eval_ids": sorted(model_evaluations(index, "org/m03")["eval_id"]),
+                "tasks": ["leaderboard_gpqa"],
+            },
+        )
+    ),
+    "checkpoints": lambda index: [
+        _frame(index.query(n)) for n in ("checkpoint_metrics", "checkpoint_trainings")
+    ],
+    "counts": lambda index: index.counts(),
+    "ingest report": lambda index: [r for r in _frame(index.problems()) if REBUILT not in r[3]],  # + the note
+    "queue": lambda index: [r.path for r in index.requests_list],
+}
+
+
+@pytest.mark.parametrize("read", list(READS))
+def test_a_snapshot_damaged_after_the_check_is_rebuilt_on_any_read(tmp_path, read):
+    gpqa_store(tmp_path, 60, 0.01)
+    age_files(tmp_path)
+    writer = _index(tmp_path)
+    writer.refresh()
+    snapshot = writer.cache.path
+    data = snapshot.read_bytes()
+    built = _index(tmp_path, cache=False)
+    built.refresh()
+    expected, wanted = index_content(built), READS[read](built)
+    met = 0
+    for at, damaged in _damaged(data):
+        for path in (tmp_path / "cache").glob("*.derived-*"):  # no kept matrix: the ranking reads the tables
+            path.unlink()
+        snapshot.write_bytes(data)
+        index = _index(tmp_path)
+        assert index.open_snapshot()
+        index.refresh()  # the check under the drawn table: passes (the snapshot is whole)
+        assert index.verified and index._on_snapshot and not index.cache.status.startswith("discarded")
+        generation = index.generation
+        _let_blocks_go(index)
+        with snapshot.open("r+b") as f:  # damaged in place, after the check
+            f.write(damaged)
+        got = READS[read](index)  # never a DuckDB error
+        assert got == wanted, at
+        notes = [n for n in index.store_notes if REBUILT in n]
+        rebuilt = index.take_rebuilt_notes()
+        assert len(notes) == len(rebuilt) <= 1, (at, notes, rebuilt)
+        if notes:
+            met += 1
+            assert "\n" not in notes[0] and str(snapshot) in notes[0]
+            assert index.generation != generation and not index._on_snapshot  # pages drawn again
+            assert index.take_rebuilt_notes() == []  # one note, once
+        # everything read once more (through the guard, as the pages do): equal to the build from the files
+        content = list(index.guarded(lambda index=index: index_content(index)))
+        notes = [n for n in index.store_notes if REBUILT in n]
+        assert len(notes) <= 1 and len(index.take_rebuilt_notes()) + len(rebuilt) == len(notes), at
+        report = [row for row in content[3] if REBUILT not in row[3]]
+        assert len(content[3]) - len(report) == len(notes), at  # the note, in the ingest report
+        content[3] = report
+        assert tuple(content) == expected, at
+    if read in MEETS:
+        assert met, "no damage was met by this read"
+
+
+# The reads that read the snapshot's rows (the others read counts from its metadata, or what the check
+# put in memory: the requests, the ingest report); each of them must have met some damage.
+MEETS = ("ranking", "partial ranking", "model page", "compare settings")
+
+
+def test_a_read_that_is_no_damage_still_raises(tmp_path):
+    """The guard only takes the snapshot's failures: a query's own error is raised, the snapshot kept."""
+    gpqa_store(tmp_path, 5, 0.01)
+    age_files(tmp_path)
+    _index(tmp_path).refresh()
+    index = _index(tmp_path)
+    assert index.open_snapshot()
+    index.refresh()
+    with pytest.raises(duckdb.Error):
+        index.guarded(lambda: index.con.execute("SELECT * FROM no_such_table").fetchall())
+    assert index._on_snapshot and index.cache.path.is_file() and index.take_rebuilt_notes() == []
+
+
+def test_requests_before_the_check_are_the_snapshots(tmp_path):
+    """Between open_snapshot and the check the requests are the snapshot's, not none."""
+    gpqa_store(tmp_path, 12, 0.01)
+    age_files(tmp_path)
+    built = _index(tmp_path)
+    built.refresh()
+    index = _index(tmp_path)
+    assert index.open_snapshot() and not index.verified
+    assert [r.path for r in index.requests_list] == [r.path for r in built.requests_list] != []
+    assert [r.status for r in index.requests_list] == [r.status for r in built.requests_list]
+    index.refresh()
+    assert index_content(index) == index_content(built)
