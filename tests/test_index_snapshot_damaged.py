@@ -153,3 +153,77 @@ def test_requests_before_the_check_are_the_snapshots(tmp_path):
     assert [r.status for r in index.requests_list] == [r.status for r in built.requests_list]
     index.refresh()
     assert index_content(index) == index_content(built)
+
+
+def test_the_pages_read_a_snapshot_damaged_after_the_check_without_an_error(tmp_path, monkeypatch):
+    """AppTest, the real entry script and pages: the leaderboard drawn from the snapshot after a restart,
+    the check under it passes; then the snapshot is damaged in place and DuckDB lets its blocks go. The
+    Model page (whose queries meet the damage) is drawn without an error, from the files, with one toast
+    saying so; the other pages follow without an error or another toast."""
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest import ROOT, entry_script
+
+    model = "meridian-ai/Cirrus-7B"
+    shutil.copytree(ROOT / "demo" / "results", tmp_path / "results")
+    shutil.copytree(ROOT / "demo" / "requests", tmp_path / "requests")
+    age_files(tmp_path)
+
+    def index() -> Index:
+        return Index(load_definition(None), str(tmp_path / "results"), str(tmp_path / "requests"),
+                     cache=tmp_path / "cache")  # fmt: skip
+
+    saved = index()
+    saved.refresh()
+    snapshot, data = saved.cache.path, saved.cache.path.read_bytes()
+    for _, damaged in _damaged(data):  # a damage the Model page's queries meet
+        snapshot.write_bytes(data)
+        probe = index()
+        probe.refresh()
+        _let_blocks_go(probe)
+        snapshot.write_bytes(damaged)
+        try:
+            probe.con.execute("SELECT * FROM evaluations WHERE model = ?", [model]).fetchall()
+        except duckdb.Error:
+            break
+    else:
+        pytest.fail("no damage is met by the Model page's query")
+    snapshot.write_bytes(data)
+    for path in (tmp_path / "cache").glob("*.derived-*"):
+        path.unlink()
+    made: list[Index] = []
+    init = Index.__init__
+
+    def record(self: Index, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(Index, "__init__", record)
+    monkeypatch.setenv("LEADERBOARD_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("LEADERBOARD_REQUESTS", str(tmp_path / "requests"))
+    monkeypatch.setenv("LEADERBOARD_CACHE", str(tmp_path / "cache"))
+    at = AppTest.from_file(entry_script(), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (app,) = made
+    assert app.verified and app._on_snapshot  # drawn from the snapshot, checked, still read in place
+    _let_blocks_go(app)
+    with snapshot.open("r+b") as f:
+        f.write(damaged)
+    at.query_params["model"] = model
+    at.switch_page(str(ROOT / "pages/model.py")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    toasts = [t.value for t in at.toast if "rebuilt from the stores" in t.value]
+    assert len(toasts) == 1, [t.value for t in at.toast]
+    assert not app._on_snapshot and at.selectbox[0].value == model
+    for page in ("pages/queue.py", "pages/checkpoints.py", "pages/leaderboard.py"):
+        at.switch_page(str(ROOT / page)).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not [t.value for t in at.toast if "rebuilt" in t.value], page
+    built = Index(load_definition(None), str(tmp_path / "results"), str(tmp_path / "requests"), cache=False)
+    built.refresh()
+    content = list(index_content(app))
+    content[3] = [row for row in content[3] if REBUILT not in row[3]]
+    assert tuple(content) == index_content(built)
