@@ -14,7 +14,7 @@ def ranked_csv(index: Index) -> str:
 
 def index_content(index: Index, parsed_requests: bool = True) -> tuple:
     """Evaluations, scores, requests, the ingest report, with ``parsed_requests`` the parsed requests'
-    paths (empty between ``Index.open_snapshot`` and the check that follows it), and (last) the ranked
+    paths (the snapshot's between ``Index.open_snapshot`` and the check that follows it), and (last) the ranked
     table."""
     con = index.con
     paths = [r.path for r in index.requests_list] if parsed_requests else None

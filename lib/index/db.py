@@ -215,8 +215,9 @@ class Index:
         reads every block of the snapshot are the next ``refresh``'s (``IndexCache.load_files``): when
         that pass finds the snapshot damaged, the index is built from the files and its generation
         moves on, so a page drawn from the snapshot is drawn again. A read of a damaged block before
-        then fails in DuckDB (each block's checksum is checked as it is read): ``persisted`` then runs
-        the check at once. Until the check, ``counts()`` counts the requests the snapshot holds."""
+        then fails in DuckDB (each block's checksum is checked as it is read): ``guarded`` then runs
+        the check at once. Until the check, ``counts()`` counts the requests the snapshot holds and
+        ``requests_list`` reads them from it."""
         with self._lock:
             if self.loaded_at is not None or self.cache is None or not self.cache.path.is_file():
                 return False
