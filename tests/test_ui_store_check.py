@@ -3,6 +3,7 @@ one listing at a time per index, shared by the sessions whose check is due, and 
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from lib.ui import store_check
@@ -21,14 +22,46 @@ def test_sessions_due_at_once_share_one_listing_and_its_note():
         return "Refreshed: 1 result file(s) read in 0.01s"
 
     first = store_check.prepare(index, listing)
-    store_check.launch(first)
-    store_check.launch(first)  # a second launch of the same check starts nothing
     second = store_check.prepare(index, lambda: "never run")
-    assert second is first  # a session due while the check runs waits for that check
+    assert second is first  # a session due before the check started listing shares it
+    store_check.launch(first)
+    store_check.launch(second)  # a second launch of the same check starts nothing
     gate.set()
     assert first.done.wait(10)
     assert calls == [1]
     assert first.note == "Refreshed: 1 result file(s) read in 0.01s" and first.error is None
+
+
+def test_a_session_due_while_a_check_lists_gets_a_check_of_its_own_that_lists_again():
+    """A listing already under way may have passed a folder before this page load: a result written in
+    between must not be missed, so the later session's check lists once more."""
+    index, gate = _Index(), threading.Event()
+    seen: list[str] = []
+
+    def listing(name: str) -> str:
+        seen.append(name)
+        gate.wait(10)
+        return ""
+
+    running = store_check.prepare(index, lambda: listing("first"))
+    store_check.launch(running)
+    later = store_check.prepare(index, lambda: listing("later"))
+    assert later is not running and not later.started
+    assert store_check.prepare(index, lambda: "never run") is later  # shared until it starts
+    store_check.launch(later)
+    gate.set()
+    assert running.done.wait(10) and later.done.wait(10)
+    assert sorted(seen) == ["first", "later"]
+
+
+def test_an_index_let_go_takes_its_check_with_it():
+    index = _Index()
+    store_check.prepare(index, lambda: "")
+    assert len(store_check._checks) >= 1
+    before = len(store_check._checks)
+    del index
+    gc.collect()
+    assert len(store_check._checks) == before - 1
 
 
 def test_a_finished_check_is_not_reused_and_another_index_has_its_own():

@@ -3,8 +3,8 @@
 A listing of the stores is 0.2-1 s at 10,000 files (a Hub store's an HTTP call). Run on the script thread
 under the drawn table, it held the run open (Streamlit's ``script_finished``) for that long on every first
 visit and reload whose check was due, while the browser drew the table. Here it runs in a background
-thread, one at a time per index (the index is shared by every session: a session whose check is due while
-another session's is pending or running waits for that one instead of listing again). The page polls it
+thread (the index is shared by every session: a session whose check is due while another session's has not
+started listing yet shares that one instead of listing again). The page polls it
 with a small fragment (``st.fragment(run_every=POLL_S)``) whose first poll starts the listing (the browser
 has drawn the table by then), which reruns the whole page when the index changed and stops polling when not.
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,21 +37,24 @@ class Check:
     error: str | None = None  # the listing failed: said as text by the page
 
 
-_checks: dict[int, tuple[Any, Check]] = {}  # id(index) -> (index, its pending, running or last check)
+# index -> its latest check; weak: an index let go (a cleared cache, another store) takes its check with it
+_checks: weakref.WeakKeyDictionary[Any, Check] = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
 
 
 def prepare(index: Any, listing: Callable[[], str]) -> Check:
-    """The check of ``index`` that is waiting to start or running (another session's), or a new one that
-    will run ``listing``; ``launch`` starts it. The page launches it on the browser's first poll, after
-    the run that drew the table ended and the browser drew it: a listing holds the index's lock, which the
-    rest of that run would wait for, and it would take the cores the browser draws with."""
+    """The check of ``index`` that another session prepared and that has not started listing yet, or a
+    new one that will run ``listing``; ``launch`` starts it. A check already listing is not shared: it
+    may have listed a folder before this page load, and a result written in between would be missed (a
+    new check waits for the index's lock and lists again). The page launches it on the browser's first
+    poll, after the run that drew the table ended and the browser drew it: a listing holds the index's
+    lock, which the rest of that run would wait for, and it would take the cores the browser draws with."""
     with _guard:
-        held = _checks.get(id(index))
-        if held is not None and held[0] is index and not held[1].done.is_set():
-            return held[1]
+        held = _checks.get(index)
+        if held is not None and not held.started:
+            return held
         check = Check(listing)
-        _checks[id(index)] = (index, check)
+        _checks[index] = check
         return check
 
 
