@@ -227,3 +227,27 @@ def test_the_pages_read_a_snapshot_damaged_after_the_check_without_an_error(tmp_
     content = list(index_content(app))
     content[3] = [row for row in content[3] if REBUILT not in row[3]]
     assert tuple(content) == index_content(built)
+
+
+def test_requests_read_first_from_a_snapshot_damaged_before_the_check_are_the_files(tmp_path):
+    """The Queue is the first to read a snapshot damaged while the server was down: the check runs then
+    (and rebuilds from the files), and the requests are the files' — never a DuckDB error, never the
+    damaged snapshot's rows written over what the check read."""
+    gpqa_store(tmp_path, 30, 0.01)
+    age_files(tmp_path)
+    writer = _index(tmp_path)
+    writer.refresh()
+    snapshot = writer.cache.path
+    data = snapshot.read_bytes()
+    built = _index(tmp_path, cache=False)
+    built.refresh()
+    wanted = [(r.path, r.status) for r in built.requests_list]
+    for at, damaged in _damaged(data):
+        for path in (tmp_path / "cache").glob("*.derived-*"):
+            path.unlink()
+        snapshot.write_bytes(damaged)
+        index = _index(tmp_path)
+        if not index.open_snapshot():
+            continue  # refused at open: built from the files, nothing read in place
+        assert [(r.path, r.status) for r in index.requests_list] == wanted, at
+        assert len([n for n in index.store_notes if REBUILT in n]) <= 1, at

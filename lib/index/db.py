@@ -798,7 +798,14 @@ class Index:
         with self._lock:
             cache = self.cache
             if cache is not None and cache.pending and not self._requests and not self._requests_unparsed:
-                self._requests_unparsed = self.guarded(lambda: cache.request_text(self.con))
+
+                def read() -> dict[str, str]:  # again after a recovery: the check then read the requests
+                    now = self.cache
+                    return now.request_text(self.con) if now is not None and now.pending else {}
+
+                text = self.guarded(read)
+                if text:
+                    self._requests_unparsed = text
             self._parse_cached_requests()
             return [self._requests[p] for p in sorted(self._requests)]
 
