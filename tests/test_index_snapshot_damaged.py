@@ -34,6 +34,18 @@ def _index(tmp_path: Path, cache: bool = True) -> Index:
                  cache=tmp_path / "cache" if cache else False)  # fmt: skip
 
 
+def _snapshot_and_build(tmp_path: Path, models: int) -> tuple[Path, bytes, Index]:
+    """A store of ``models`` results written long enough ago, its snapshot (path and bytes) and the index a
+    build from the files gives, which every damaged read must equal."""
+    gpqa_store(tmp_path, models, 0.01)
+    age_files(tmp_path)
+    writer = _index(tmp_path)
+    writer.refresh()
+    built = _index(tmp_path, cache=False)
+    built.refresh()
+    return writer.cache.path, writer.cache.path.read_bytes(), built
+
+
 def _frame(frame: pd.DataFrame) -> list:
     return frame.astype(str).values.tolist()
 
@@ -79,14 +91,7 @@ READS: dict[str, Callable[[Index], object]] = {
 
 @pytest.mark.parametrize("read", list(READS))
 def test_a_snapshot_damaged_after_the_check_is_rebuilt_on_any_read(tmp_path, read):
-    gpqa_store(tmp_path, 60, 0.01)
-    age_files(tmp_path)
-    writer = _index(tmp_path)
-    writer.refresh()
-    snapshot = writer.cache.path
-    data = snapshot.read_bytes()
-    built = _index(tmp_path, cache=False)
-    built.refresh()
+    snapshot, data, built = _snapshot_and_build(tmp_path, 60)
     expected, wanted = index_content(built), READS[read](built)
     met = 0
     for at, damaged in _damaged(data):
@@ -233,14 +238,7 @@ def test_requests_read_first_from_a_snapshot_damaged_before_the_check_are_the_fi
     """The Queue is the first to read a snapshot damaged while the server was down: the check runs then
     (and rebuilds from the files), and the requests are the files' — never a DuckDB error, never the
     damaged snapshot's rows written over what the check read."""
-    gpqa_store(tmp_path, 30, 0.01)
-    age_files(tmp_path)
-    writer = _index(tmp_path)
-    writer.refresh()
-    snapshot = writer.cache.path
-    data = snapshot.read_bytes()
-    built = _index(tmp_path, cache=False)
-    built.refresh()
+    snapshot, data, built = _snapshot_and_build(tmp_path, 30)
     wanted = [(r.path, r.status) for r in built.requests_list]
     for at, damaged in _damaged(data):
         for path in (tmp_path / "cache").glob("*.derived-*"):
