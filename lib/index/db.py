@@ -744,9 +744,10 @@ class Index:
                 self._memo_generation = self.generation
             if key not in self._memo:
                 value = self.guarded(compute)
-                if self._memo_generation != self.generation:  # rebuilt from the files under it
-                    self._memo.clear()
+                if self._memo_generation != self.generation:  # rebuilt from the files under it: a
+                    self._memo.clear()  # compute of several reads may hold rows of both; once more
                     self._memo_generation = self.generation
+                    value = compute()
                 self._memo[key] = value
             return self._memo[key]
 
@@ -766,7 +767,7 @@ class Index:
                 generation = self.generation
                 table = self.guarded(compute)
                 if self.generation != generation or self.cache is not cache or cache.token != token:
-                    return table  # the snapshot proved damaged under it: computed from the rebuilt index
+                    return compute()  # the snapshot proved damaged under it: all from the rebuilt index
                 cache.save_derived(token, name, table)
             return table
 
