@@ -71,6 +71,17 @@ class RefreshStats:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Listing:
+    """Both stores listed by a steady refresh before it takes the index's lock (``Index.refresh``)."""
+
+    refreshes: int  # the index's refresh count when listed: another refresh applied since makes it stale
+    listed_ns: int  # when the listing started (what the persisted index may memoize, lib.index.cache)
+    listed: dict[str, list[FileInfo] | None] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 class SnapshotUnreadable(Exception):
     """The persisted snapshot failed while its tables were copied into memory (``Index._own_tables``): a
     disk error, or the file damaged in place under this process. The index has forgotten everything it
@@ -115,7 +126,13 @@ class Index:
         self._request_versions: dict[str, str] = {}
         self._requests: dict[str, Request] = {}
         self._problems: dict[tuple[str, str], list[IngestProblem]] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # every read and every change of the index's content
+        # One refresh at a time (``refresh``): a steady one lists the stores without ``_lock``, so that
+        # reads go on while a listing takes seconds (a Hub store's HTTP call, a big local store).
+        self._refresh_lock = threading.Lock()
+        # One listing of the stores at a time: listing a local store updates its folder memos.
+        self._listing_lock = threading.RLock()
+        self._refreshes = 0  # bumped by each refresh applied: a listing made before another is stale
         self.loaded_at: float | None = None
         self.generation = 0  # bumped whenever a refresh changed what the index holds
         self.store_errors: list[str] = []
@@ -136,18 +153,53 @@ class Index:
     def refresh(self, progress: Progress | None = None) -> RefreshStats:
         """Bring the index up to date with the stores, re-reading only changed files.
 
+        Refreshes run one at a time. Once the index is loaded and checked (steady state), the stores
+        are listed without the lock every read takes (``_lock``): queries, counts and page draws go on
+        while a Hub store's listing (an HTTP call) or a big local store's runs; the lock is taken only
+        to compare the listing with the index and apply what changed. The first load and the check of
+        a snapshot (``open_snapshot``) list under the lock, beside the thread that reads the snapshot.
+
         The persisted snapshot is only a cache: when it cannot be read while this refresh copies it
         (``SnapshotUnreadable``), the index is built again from the files, saying so in one note."""
+        with self._refresh_lock:
+            listing = self._list_unlocked()
+            with self._lock:
+                return self._refresh_locked(progress, listing)
+
+    def _refresh_locked(self, progress: Progress | None, listing: _Listing | None = None) -> RefreshStats:
+        """``refresh`` under ``_lock`` (a read that finds the snapshot unchecked runs it so: ``guarded``)."""
         with self._lock:
             try:
-                return self._refresh(progress)
+                return self._refresh(progress, listing=listing)
             except SnapshotUnreadable as exc:
                 stats = self._refresh(progress, from_files=True)
                 self.store_notes.append(str(exc))
                 self._write_problems()
                 return stats
 
-    def _refresh(self, progress: Progress | None, from_files: bool = False) -> RefreshStats:
+    def _steady(self) -> bool:
+        """Loaded and checked: a refresh compares a listing with what the index holds, nothing more."""
+        return (
+            self.loaded_at is not None
+            and self.verified
+            and not (self.cache is not None and self.cache.pending)
+        )
+
+    def _list_unlocked(self) -> _Listing | None:
+        """Both stores listed without ``_lock`` (the caller holds ``_refresh_lock``), when the index is
+        steady; None otherwise (the refresh lists under the lock)."""
+        with self._lock:
+            if not self._steady():
+                return None
+            refreshes = self._refreshes
+        listing = _Listing(refreshes=refreshes, listed_ns=time.time_ns())
+        for name, store in (("results", self.results), ("requests", self.requests)):
+            listing.listed[name] = self._list(store, name, listing.errors, listing.notes)
+        return listing
+
+    def _refresh(
+        self, progress: Progress | None, from_files: bool = False, listing: _Listing | None = None
+    ) -> RefreshStats:
         with self._lock:
             started = time.perf_counter()
             stats = RefreshStats()
@@ -156,6 +208,17 @@ class Index:
             first = self.loaded_at is None
             listed: dict[str, list[FileInfo] | None] = {}
             listed_ns = time.time_ns()
+            if (
+                listing is not None
+                and not from_files
+                and listing.refreshes == self._refreshes
+                and self._steady()
+            ):
+                # listed without the lock; no other refresh was applied since, so it is compared with
+                # the index it was made for (else the stores are listed again, here)
+                listed, listed_ns = listing.listed, listing.listed_ns
+                self.store_errors, self.store_notes = list(listing.errors), list(listing.notes)
+            self._refreshes += 1
             if first and not from_files and self.cache is not None and self.cache.path.is_file():
                 stats.cached = self._load_cache_while_listing(listed)
             elif self.cache is not None and self.cache.pending:  # drawn by open_snapshot: checked now
@@ -230,18 +293,27 @@ class Index:
             self.verified = False
             return True
 
-    def _list(self, store: FileStore, name: str) -> list[FileInfo] | None:
+    def _list(
+        self,
+        store: FileStore,
+        name: str,
+        errors: list[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> list[FileInfo] | None:
         """The store's JSON files; None (and an error row) when it cannot be read, [] when not created yet.
+        The error or note goes to ``errors``/``notes`` (default: the index's ``store_errors``/``store_notes``).
 
         Entries named ``*.json`` that are no readable file (a folder, a dangling link...) are listed
-        too, with their problem, so that the report names them."""
+        too, with their problem, so that the report names them. One listing at a time (``_listing_lock``):
+        a local store's listing updates its folder memos."""
         try:
-            return store.list_files(*_LISTING)
+            with self._listing_lock:
+                return store.list_files(*_LISTING)
         except StoreMissingError as exc:
-            self.store_notes.append(f"{name} store: {exc}")
+            (self.store_notes if notes is None else notes).append(f"{name} store: {exc}")
             return []
         except StoreError as exc:
-            self.store_errors.append(f"{name} store: {exc}")
+            (self.store_errors if errors is None else errors).append(f"{name} store: {exc}")
             return None
 
     def _load_cache_while_listing(
@@ -301,17 +373,19 @@ class Index:
 
     def listing_memos(self) -> dict[str, dict[str, FolderMemo]]:
         """The local stores' folder memos of their last listing (``lib.stores.local``), by store."""
-        return {
-            name: store.listing_memo(*_LISTING)
-            for name, store in (("results", self.results), ("requests", self.requests))
-            if isinstance(store, LocalFileStore)
-        }
+        with self._listing_lock:
+            return {
+                name: store.listing_memo(*_LISTING)
+                for name, store in (("results", self.results), ("requests", self.requests))
+                if isinstance(store, LocalFileStore)
+            }
 
     def use_listing_memos(self, memos: dict[str, dict[str, FolderMemo]]) -> None:
         """Give the local stores folder memos kept by an earlier process (``lib.index.cache``)."""
-        for name, store in (("results", self.results), ("requests", self.requests)):
-            if isinstance(store, LocalFileStore) and memos.get(name):
-                store.use_listing_memo(*_LISTING, memos[name])
+        with self._listing_lock:
+            for name, store in (("results", self.results), ("requests", self.requests)):
+                if isinstance(store, LocalFileStore) and memos.get(name):
+                    store.use_listing_memo(*_LISTING, memos[name])
 
     def _refresh_results(
         self, stats: RefreshStats, progress: Progress | None, listed: dict[str, list[FileInfo] | None]
@@ -708,7 +782,7 @@ class Index:
             return False
         cache = self.cache
         if cache.pending:  # open_snapshot showed it unchecked: the check runs now, rebuilding if it must
-            self.refresh()
+            self._refresh_locked(None)  # not refresh(): _refresh_lock is never waited for under _lock
             if cache.status.startswith("discarded"):
                 self.rebuilt_notes.append(f"index cache {cache.path} {cache.status[len('discarded: '):]}: "
                                           "the index was rebuilt from the files")  # fmt: skip
