@@ -254,3 +254,22 @@ def test_each_row_keeps_its_own_scores_whether_or_not_every_row_is_scored(tmp_pa
         if "musr" in selection:
             musr = tasks.get("leaderboard_musr_murder_mysteries", {}).get("acc_norm")
             assert math.isnan(row["musr_raw"]) if musr is None else row["musr_raw"] == pytest.approx(musr)
+
+
+@pytest.mark.parametrize("selection", [["gpqa"], ["gpqa", "musr"]])
+def test_a_caller_writing_into_the_frame_never_changes_the_next_one(tmp_path, selection):
+    """The frame's score columns are the remembered score matrix itself (no copy per page run): a caller
+    that writes into the frame it got (a filter filling gaps, a test) must not change what the next
+    caller gets, whether every row is scored (the matrix used as it is) or some are left out."""
+    for i in range(6):
+        tasks = {"leaderboard_gpqa": {"acc_norm": 0.3 + 0.05 * i}}
+        if i % 2:
+            tasks.update({name: {"acc_norm": 0.2 + 0.04 * i} for name in MUSR})
+        result_file(tmp_path, f"org/m{i}", tasks)
+    index = build_index(DEMO, str(tmp_path), "")
+    benchmarks = resolve_benchmarks(DEMO, selection)
+    first = leaderboard_frame(index, benchmarks)
+    kept = first.copy()
+    first.loc[:, "gpqa_raw"] = -1.0
+    first.iloc[0, first.columns.get_loc("gpqa_norm")] = -1.0
+    pd.testing.assert_frame_equal(leaderboard_frame(index, benchmarks), kept)
