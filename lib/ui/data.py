@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,9 @@ from lib.index import Index
 from lib.index.db import RefreshStats
 from lib.ui.tables import show_table
 from lib.ui.text import plain
+
+if TYPE_CHECKING:
+    from lib.ui.store_check import Check
 
 # How old the index may be before a rerun refreshes it (re-reading only changed files). A refresh of
 # local stores is a listing of two folders, comparing each file's mtime and size with what the index
@@ -71,6 +75,7 @@ def _index(definition_path: str, results: str, requests: str) -> Index:
 PROGRESS_KEY = "_loading_progress"
 VERIFY_KEY = "_verify_snapshot"
 CHECK_KEY = "_check_after_draw"
+SNAPSHOT_DRAWN_KEY = "_drawn_from_snapshot"  # (its check, the generation drawn) until the outcome is said
 
 
 def app_index(definition: Definition, hold_progress: bool = False, check: bool = True) -> Index:
@@ -83,14 +88,16 @@ def app_index(definition: Definition, hold_progress: bool = False, check: bool =
     ``full_run``)."""
     st.session_state.pop(PROGRESS_KEY, None)  # a bar held by an earlier run that stopped is not this run's
     st.session_state.pop(CHECK_KEY, None)  # likewise a check it left for after its table
+    st.session_state.pop(VERIFY_KEY, None)
     options = _cli_options()
     results = options.results or os.environ.get("LEADERBOARD_RESULTS") or definition.results_store
     requests = options.requests or os.environ.get("LEADERBOARD_REQUESTS") or definition.requests_store
     index = _index(str(definition.path), results, requests)
+    _snapshot_check_outcome(index)
     if index.loaded_at is None and hold_progress and index.open_snapshot():
         # a restart: the table is drawn from the persisted index at once; progress_done lists the
-        # stores right after it and redraws the page when a file changed since the snapshot
-        st.session_state[VERIFY_KEY] = index
+        # stores right after it, off the script thread, and redraws the page when a file changed since
+        st.session_state[VERIFY_KEY] = (index, index.generation, snapshot_check(index))
     elif index.loaded_at is None:
         slot = st.empty() if hold_progress else None
         if slot is not None:
@@ -111,14 +118,74 @@ def app_index(definition: Definition, hold_progress: bool = False, check: bool =
             st.session_state[PROGRESS_KEY] = slot
         else:
             bar.empty()
-    elif not index.verified and VERIFY_KEY not in st.session_state:
-        index.refresh()  # opened from the snapshot by another page run that has not listed the stores yet
+    elif not index.verified:  # opened from the snapshot, its check not done: the one check, shared
+        if hold_progress:  # drawn from the snapshot too; progress_done polls the check after the table
+            st.session_state[VERIFY_KEY] = (index, index.generation, snapshot_check(index))
+        elif check:  # a page that is not redrawn by a check: drawn once it is done
+            await_snapshot_check(index)
     elif check and time.time() - index.loaded_at > check_interval(index):
         if hold_progress:  # the page's table first, from what the index holds; progress_done lists after it
-            st.session_state[CHECK_KEY] = index
+            st.session_state[CHECK_KEY] = (index, index.generation)  # the generation the page is drawn from
         else:
             check_stores(index)
     return index
+
+
+def _snapshot_check_outcome(index: Index) -> None:
+    """A page drawn from the snapshot whose check ended without its poll seeing it (the run was replaced
+    by another, or the browser never polled): the page is being drawn again now, with the check's toast
+    when the index changed since that page was drawn."""
+    waiting = st.session_state.pop(SNAPSHOT_DRAWN_KEY, None)
+    if waiting is None:
+        return
+    check, drawn = waiting
+    if not check.done.is_set():
+        st.session_state[SNAPSHOT_DRAWN_KEY] = waiting  # its poll, or the next run, says the outcome
+    elif check.note and index.generation != drawn:
+        st.session_state["_refresh_note"] = check.note
+
+
+def snapshot_check(index: Index) -> Check:
+    """The check of an index opened from its snapshot (``lib.ui.store_check.prepare_snapshot_check``):
+    the one under way or prepared by any session, else a new one. Its listing (on the check's thread, no
+    Streamlit calls) refreshes the index and says what changed when its generation moved on: the saved
+    index found damaged (rebuilt from the files) or the files changed since it was written."""
+    from lib.ui import store_check
+
+    made: list[Check] = []
+
+    def listing() -> str:
+        generation = index.generation
+
+        def progress(fraction: float, text: str) -> None:  # files read again (many: a damaged saved index)
+            if made:
+                made[0].text = text
+
+        stats = index.refresh(progress=progress)
+        if index.generation == generation:
+            return ""
+        if index.cache is not None and index.cache.status.startswith("discarded"):
+            return SNAPSHOT_REBUILT
+        return describe_refresh(stats, {}, {}) or "Refreshed: the stores changed since the saved index"
+
+    check = store_check.prepare_snapshot_check(index, listing)
+    if check.listing is listing:
+        made.append(check)
+    return check
+
+
+SNAPSHOT_REBUILT = "The saved index could not be read: the table was rebuilt from the stores"
+
+
+def await_snapshot_check(index: Index) -> None:
+    """A page run that found the index opened from its snapshot and not checked yet, on a page that the
+    check does not redraw: the check is started if no session started it, and the run waits for it (its
+    reads would wait for the index's lock, which the check holds) instead of checking a second time."""
+    from lib.ui import store_check
+
+    check = snapshot_check(index)
+    store_check.launch(check)
+    check.done.wait()
 
 
 def check_stores(index: Index) -> None:
@@ -156,25 +223,25 @@ def progress_done() -> None:
     slot = st.session_state.pop(PROGRESS_KEY, None)
     if slot is not None:
         slot.empty()
-    index = st.session_state.pop(VERIFY_KEY, None)
-    if index is not None:
-        verify_snapshot(index)
-    index = st.session_state.pop(CHECK_KEY, None)
-    if index is not None:
-        check_after_draw(index)
+    verify = st.session_state.pop(VERIFY_KEY, None)
+    if verify is not None:
+        verify_snapshot(*verify)
+    due = st.session_state.pop(CHECK_KEY, None)
+    if due is not None:
+        check_after_draw(*due)
 
 
-def check_after_draw(index: Index) -> None:
+def check_after_draw(index: Index, drawn: int) -> None:
     """A page load or reload of a page drawn with ``hold_progress``: the stores are listed after its table
     is drawn from what the index holds, not before (a listing is 0.2-1 s at 10,000 files, a Hub store's
     an HTTP call), and the page is drawn again when anything changed, with a toast saying what.
 
-    The listing runs off the script thread (``lib.ui.store_check``): the run ends with the table drawn,
-    and a small fragment asks every ``POLL_S`` whether the check is done; it reruns the page when the
-    index changed since this run drew it (by this check or another session's), and stops asking when not."""
+    ``drawn``: the index's generation when ``app_index`` returned it, the one the page was drawn from (not
+    read here: another session's refresh may have moved it on while this run drew the table). The listing
+    runs off the script thread (``lib.ui.store_check``): the run ends with the table drawn, and a small
+    fragment asks every ``POLL_S`` whether the check is done; it reruns the page when the index changed
+    since this run drew it (by this check or another session's), and stops asking when not."""
     from lib.ui import store_check
-
-    drawn = index.generation
 
     def listing() -> str:  # on the check's thread: no Streamlit calls here
         before = request_states(index)
@@ -182,6 +249,36 @@ def check_after_draw(index: Index) -> None:
         return describe_refresh(stats, before, request_states(index))
 
     check = store_check.prepare(index, listing)
+    _poll_check(index, drawn, check, lambda: "Checking the stores for new results…")
+
+
+def verify_snapshot(index: Index, drawn: int, check: Check) -> None:
+    """The page was drawn from the persisted index (``Index.open_snapshot``): the check (``snapshot_check``)
+    lists the stores, reads what changed since the snapshot and the whole snapshot once (one found damaged
+    is dropped and the index built from the files), off the script thread like ``check_after_draw``: the
+    page's run ends with the table drawn while "Checking the stores for changes since the saved index…"
+    is shown under it, and the page is drawn again when the index's generation moved on from ``drawn``,
+    with a toast saying what (``data_status``)."""
+    if index.verified:  # checked by another session's run since this run's app_index
+        if index.generation != drawn:
+            st.rerun(scope="app")
+        return
+
+    def caption() -> str:
+        text = "Checking the stores for changes since the saved index"
+        return f"{text}: {check.text}" if check.text else f"{text}…"
+
+    st.session_state[SNAPSHOT_DRAWN_KEY] = (check, drawn)
+    _poll_check(index, drawn, check, caption)
+
+
+def _poll_check(index: Index, drawn: int, check: Check, caption: Callable[[], str]) -> None:
+    """A small fragment that asks every ``POLL_S`` whether ``check`` is done: its first poll by the browser
+    (after the run that drew the table ended and the browser drew it) starts it; while it runs the fragment
+    shows ``caption()``; once it is done the page is drawn again when the index's generation moved on from
+    ``drawn`` (with the check's note as the toast), and the polling stops when not."""
+    from lib.ui import store_check
+
     polls = [0]
 
     def wait_for_check() -> None:
@@ -189,8 +286,9 @@ def check_after_draw(index: Index) -> None:
         if polls[0] > 1:  # the browser's first poll, after it drew the table: the listing starts now
             store_check.launch(check)
         if not check.done.is_set():
-            st.caption("Checking the stores for new results…")
+            st.caption(plain(caption()))
             return
+        st.session_state.pop(SNAPSHOT_DRAWN_KEY, None)  # the outcome is said here
         if check.error:
             st.error(plain(check.error))
         if index.generation != drawn:
@@ -200,32 +298,6 @@ def check_after_draw(index: Index) -> None:
         store_check.stop_polling()
 
     st.fragment(wait_for_check, run_every=store_check.POLL_S)()
-
-
-def verify_snapshot(index: Index) -> None:
-    """The page was drawn from the persisted index (``Index.open_snapshot``): list the stores now, read
-    what changed since the snapshot, and draw the page again when anything did, with a toast saying what
-    (``data_status``). The check is shown while it runs. It also reads the whole snapshot once: one found
-    damaged is dropped and the index built from the files, and the page drawn again from them."""
-    if index.verified:
-        return
-    note = st.empty()
-    note.caption("Checking the stores for changes since the saved index…")
-
-    def progress(fraction: float, text: str) -> None:  # files read again (many: a damaged saved index)
-        note.caption(plain(f"Checking the stores for changes since the saved index: {text}"))
-
-    generation = index.generation
-    stats = index.refresh(progress=progress)
-    note.empty()
-    if index.generation != generation:
-        damaged = index.cache is not None and index.cache.status.startswith("discarded")
-        st.session_state["_refresh_note"] = (
-            "The saved index could not be read: the table was rebuilt from the stores"
-            if damaged
-            else describe_refresh(stats, {}, {}) or "Refreshed: the stores changed since the saved index"
-        )
-        st.rerun()
 
 
 LIVE_S = float(os.environ.get("LEADERBOARD_LIVE_S", "3"))

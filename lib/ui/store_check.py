@@ -34,11 +34,13 @@ class Check:
     done: threading.Event = field(default_factory=threading.Event)
     started: bool = False
     note: str = ""  # what changed, '' when nothing did
+    text: str = ""  # how far it got, set by the listing as it goes (a snapshot's check: files read again)
     error: str | None = None  # the listing failed: said as text by the page
 
 
 # index -> its latest check; weak: an index let go (a cleared cache, another store) takes its check with it
 _checks: weakref.WeakKeyDictionary[Any, Check] = weakref.WeakKeyDictionary()
+_snapshot_checks: weakref.WeakKeyDictionary[Any, Check] = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
 
 
@@ -55,6 +57,21 @@ def prepare(index: Any, listing: Callable[[], str]) -> Check:
             return held
         check = Check(listing)
         _checks[index] = check
+        return check
+
+
+def prepare_snapshot_check(index: Any, listing: Callable[[], str]) -> Check:
+    """The check of ``index`` opened from its persisted snapshot (``Index.open_snapshot``) that has not
+    finished, started or not, or a new one that will run ``listing``. Unlike ``prepare``, a check already
+    listing is shared: it is the one check of the snapshot (it lists the stores after the snapshot was
+    written, and reads every block of it), and every session drawn from the snapshot waits for it, none
+    starts a second."""
+    with _guard:
+        held = _snapshot_checks.get(index)
+        if held is not None and not held.done.is_set():
+            return held
+        check = Check(listing)
+        _snapshot_checks[index] = check
         return check
 
 
