@@ -255,3 +255,45 @@ def test_requests_read_first_from_a_snapshot_damaged_before_the_check_are_the_fi
             continue  # refused at open: built from the files, nothing read in place
         assert [(r.path, r.status) for r in index.requests_list] == wanted, at
         assert len([n for n in index.store_notes if REBUILT in n]) <= 1, at
+
+
+def test_the_check_reads_every_table_the_snapshot_holds(tmp_path):
+    """The check's pass over every block (``sql/cache_check.sql``, run before the snapshot is trusted and
+    when a read fails on it) reads every table the snapshot holds, not only the three the index shows:
+    each block damaged in turn, whenever any table of the snapshot cannot be read whole, the check fails
+    too; and some damage reaches only the tables of what the index remembers per file (versions, ingest
+    report rows, requests as text, folder memos), which the check must still find."""
+    from lib.index.db import sql
+    from tests.test_index_cache_first_draw import _damaged
+
+    snapshot, data, _ = _snapshot_and_build(tmp_path, 200)
+    shown = {"evaluations", "scores", "requests"}
+    only_remembered: set[str] = set()
+    for _, damaged in _damaged(data):
+        snapshot.write_bytes(damaged)
+        con = duckdb.connect(":memory:")
+        try:
+            try:
+                con.execute("ATTACH ? AS index_snapshot (READ_ONLY)", [str(snapshot)])
+                tables = [r[0] for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'index_snapshot'"
+                ).fetchall()]  # fmt: skip
+            except duckdb.Error:
+                continue  # refused when opened: never trusted
+            assert shown < set(tables), tables
+            unreadable: set[str] = set()
+            for table in tables:
+                try:
+                    con.table(f"index_snapshot.{table}").fetchall()  # every column of every row
+                except duckdb.Error:
+                    unreadable.add(table)
+            if not unreadable:
+                continue
+            if not unreadable & shown:
+                only_remembered |= unreadable
+            with pytest.raises(duckdb.Error):
+                con.execute(sql("cache_check")).fetchall()
+        finally:
+            con.close()
+    # (the folder memos are too small here to hold a block of their own: the check reads them all the same)
+    assert {"cache_versions", "cache_problems"} <= only_remembered, only_remembered
