@@ -40,6 +40,23 @@ class GatedStore(LocalFileStore):
         return super().list_files(suffixes, irregular)
 
 
+class GatedReads(LocalFileStore):
+    """A local store whose file reads, once armed, say they started and wait to be let go (a Hub
+    store's download of a changed file)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.armed = False
+        self.reading = threading.Event()
+        self.gate = threading.Event()
+
+    def read_bytes(self, path: str) -> bytes:
+        if self.armed:
+            self.reading.set()
+            assert self.gate.wait(30), "the test never let the read go on"
+        return super().read_bytes(path)
+
+
 def _stores(tmp_path: Path) -> tuple[GatedStore, Path]:
     shutil.copytree(ROOT / "demo" / "results", tmp_path / "results")
     (tmp_path / "requests").mkdir()
@@ -121,3 +138,30 @@ def test_two_refreshes_at_once_give_the_index_one_refresh_gives(tmp_path):
     fresh.cache = None
     fresh.refresh()
     assert index_content(index) == index_content(fresh)
+
+
+def test_reads_complete_while_a_refresh_reads_a_changed_file(tmp_path):
+    """The changed files of a steady refresh are read and parsed before it takes the lock too."""
+    shutil.copytree(ROOT / "demo" / "results", tmp_path / "results")
+    (tmp_path / "requests").mkdir()
+    store = GatedReads(tmp_path / "results")
+    index = Index(load_definition(None), store, str(tmp_path / "requests"), parallel=False, cache=False)
+    index.refresh()
+    before = index.counts()["evaluations"]
+    _add_model(tmp_path / "results", "Kestrel-Download-1B")
+    store.armed = True
+    refresher = threading.Thread(target=index.refresh, daemon=True)
+    refresher.start()
+    try:
+        assert store.reading.wait(30)
+        read: list[object] = []
+        reader = threading.Thread(target=lambda: read.append(index.counts()), daemon=True)
+        reader.start()
+        reader.join(30)
+        assert not reader.is_alive(), "a read waited for the refresh's read of a changed file"
+        assert read == [index.counts()] and index.counts()["evaluations"] == before
+    finally:
+        store.gate.set()
+        refresher.join(30)
+    assert not refresher.is_alive()
+    assert index.counts()["evaluations"] == before + 1

@@ -80,6 +80,10 @@ class _Listing:
     listed: dict[str, list[FileInfo] | None] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the changed results files, parsed without the lock too: their paths, and what parsing gave
+    parsed_paths: list[str] | None = None
+    batches: list[ParsedBatch] = field(default_factory=list)
+    request_bytes: dict[str, bytes] = field(default_factory=dict)  # changed request files, read
 
 
 class SnapshotUnreadable(Exception):
@@ -162,7 +166,7 @@ class Index:
         The persisted snapshot is only a cache: when it cannot be read while this refresh copies it
         (``SnapshotUnreadable``), the index is built again from the files, saying so in one note."""
         with self._refresh_lock:
-            listing = self._list_unlocked()
+            listing = self._list_unlocked(progress)
             with self._lock:
                 return self._refresh_locked(progress, listing)
 
@@ -185,7 +189,7 @@ class Index:
             and not (self.cache is not None and self.cache.pending)
         )
 
-    def _list_unlocked(self) -> _Listing | None:
+    def _list_unlocked(self, progress: Progress | None = None) -> _Listing | None:
         """Both stores listed without ``_lock`` (the caller holds ``_refresh_lock``), when the index is
         steady; None otherwise (the refresh lists under the lock)."""
         with self._lock:
@@ -195,7 +199,28 @@ class Index:
         listing = _Listing(refreshes=refreshes, listed_ns=time.time_ns())
         for name, store in (("results", self.results), ("requests", self.requests)):
             listing.listed[name] = self._list(store, name, listing.errors, listing.notes)
+        self._read_unlocked(listing, progress)
         return listing
+
+    def _read_unlocked(self, listing: _Listing, progress: Progress | None) -> None:
+        """The changed files of a steady refresh's listing read (a Hub store: downloads) and the results
+        parsed, still without ``_lock``; ``_refresh`` uses them when the files to read under the lock are
+        these (no other refresh was applied since: the same listing compared with the same versions)."""
+        with self._lock:
+            versions, request_versions = dict(self._versions), dict(self._request_versions)
+        files = listing.listed.get("results")
+        if files is not None:
+            paths = _results_to_parse(files, versions)
+            if paths:
+                listing.batches = list(self._parse(paths, progress, []))
+            listing.parsed_paths = paths
+        for info in listing.listed.get("requests") or []:
+            if request_versions.get(info.path) == info.version or _request_not_read(info):
+                continue
+            try:
+                listing.request_bytes[info.path] = self.requests.read_bytes(info.path)
+            except Exception:  # noqa: BLE001 - read again under the lock, where its failure is reported
+                continue
 
     def _refresh(
         self, progress: Progress | None, from_files: bool = False, listing: _Listing | None = None
@@ -218,15 +243,17 @@ class Index:
                 # the index it was made for (else the stores are listed again, here)
                 listed, listed_ns = listing.listed, listing.listed_ns
                 self.store_errors, self.store_notes = list(listing.errors), list(listing.notes)
+            else:
+                listing = None
             self._refreshes += 1
             if first and not from_files and self.cache is not None and self.cache.path.is_file():
                 stats.cached = self._load_cache_while_listing(listed)
             elif self.cache is not None and self.cache.pending:  # drawn by open_snapshot: checked now
                 stats.cached = self._load_cache_while_listing(listed, tables_shown=True)
                 first = first or not stats.cached  # discarded: built from the files, and saved
-            self._refresh_results(stats, progress, listed)
+            self._refresh_results(stats, progress, listed, listing)
             tables_changed = self._refresh_tables(stats)
-            self._refresh_requests(stats, listed)
+            self._refresh_requests(stats, listed, listing.request_bytes if listing is not None else {})
             if tables_changed and not stats.requests_changed:
                 self._replace_requests()  # the tables' metadata rows
             stats.requests_changed = stats.requests_changed or tables_changed
@@ -388,13 +415,22 @@ class Index:
                     store.use_listing_memo(*_LISTING, memos[name])
 
     def _refresh_results(
-        self, stats: RefreshStats, progress: Progress | None, listed: dict[str, list[FileInfo] | None]
+        self,
+        stats: RefreshStats,
+        progress: Progress | None,
+        listed: dict[str, list[FileInfo] | None],
+        listing: _Listing | None = None,
     ) -> None:
         early = []  # a cold load of a big local store: workers start while the store is listed
-        if self.parallel and not self._versions and isinstance(self.results, LocalFileStore):
+        if (
+            self.parallel
+            and not self._versions
+            and listing is None
+            and isinstance(self.results, LocalFileStore)
+        ):
             early = start_workers(self.results.location, worker_count())
         try:
-            self._refresh_results_with(stats, progress, early, listed)
+            self._refresh_results_with(stats, progress, early, listed, listing)
         finally:
             stop_workers(early)
 
@@ -404,6 +440,7 @@ class Index:
         progress: Progress | None,
         early: list[Any],
         listed: dict[str, list[FileInfo] | None],
+        listing: _Listing | None = None,
     ) -> None:
         files = listed["results"] if "results" in listed else self._list(self.results, "results")
         if files is None:
@@ -434,7 +471,12 @@ class Index:
                 level = "skipped" if path in skipped else "error"
                 problems[path] = [IngestProblem(path, unreadable[path], level)]
         tables: list[tuple[pa.Table, pa.Table]] = []
-        for batch in self._parse([p for p in changed if p not in unreadable], progress, early):
+        to_parse = [p for p in changed if p not in unreadable]
+        if listing is not None and listing.parsed_paths == to_parse:
+            batches: Iterator[ParsedBatch] = iter(listing.batches)  # parsed without the lock, same files
+        else:
+            batches = self._parse(to_parse, progress, early)
+        for batch in batches:
             for path in batch.read:
                 read[path] = current[path]
             for path, level, why in batch.problems:
@@ -562,7 +604,13 @@ class Index:
             yield parse_batch(self.results.read_bytes, paths[start : start + 500], patterns)
             report(min(start + 500, total))
 
-    def _refresh_requests(self, stats: RefreshStats, listed: dict[str, list[FileInfo] | None]) -> None:
+    def _refresh_requests(
+        self,
+        stats: RefreshStats,
+        listed: dict[str, list[FileInfo] | None],
+        read: dict[str, bytes] | None = None,
+    ) -> None:
+        """``read``: changed request files read already (without the lock), by path."""
         files = listed["requests"] if "requests" in listed else self._list(self.requests, "requests")
         if files is None:
             return
@@ -599,7 +647,10 @@ class Index:
             from lib.queue.requests import RequestInvalid, decode_request
 
             try:
-                self._requests[info.path] = decode_request(info.path, self.requests.read_bytes(info.path))
+                raw = (read or {}).get(info.path)
+                if raw is None:
+                    raw = self.requests.read_bytes(info.path)
+                self._requests[info.path] = decode_request(info.path, raw)
             except FileNotFoundError:
                 self._request_versions.pop(info.path, None)
             except RequestInvalid as exc:
@@ -927,6 +978,22 @@ def build_index(
     index = Index(definition, results, requests)
     index.refresh(progress)
     return index
+
+
+def _results_to_parse(files: list[FileInfo], versions: dict[str, str]) -> list[str]:
+    """The listed results files whose version is not the one the index holds and that can be read (the
+    files ``Index._refresh_results_with`` parses, in the same order)."""
+    return [
+        f.path
+        for f in files
+        if versions.get(f.path) != f.version and not f.problem and f.size <= MAX_FILE_BYTES
+    ]
+
+
+def _request_not_read(info: FileInfo) -> bool:
+    """A listed request entry that ``Index._refresh_requests`` reports without reading it."""
+    log_file = info.skipped and info.path.startswith("logs/") and info.path.endswith(".log")
+    return log_file or bool(info.problem) or info.size > MAX_FILE_BYTES
 
 
 def _as_store(value: FileStore | str) -> FileStore:
