@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 from lib.ui import store_check
 
@@ -83,3 +84,23 @@ def test_a_listing_that_fails_is_said_as_text_and_the_check_ends():
     assert check.done.wait(10)
     assert check.error is not None and "permission denied: results/" in check.error
     assert check.note == ""
+
+
+def test_an_index_whose_check_ran_is_let_go_with_it():
+    """A check's listing refers to its index (it refreshes it): once the check ran, the registry, keyed
+    weakly by the index, no longer keeps the index alive through it."""
+
+    def checked() -> tuple[weakref.ref[_Index], list[store_check.Check]]:
+        index = _Index()
+        checks = [
+            store_check.prepare(index, lambda: str(index)),
+            store_check.prepare_snapshot_check(index, lambda: str(index)),
+        ]
+        for check in checks:
+            store_check.launch(check)
+        return weakref.ref(index), checks
+
+    ref, checks = checked()
+    assert all(check.done.wait(10) for check in checks)
+    gc.collect()
+    assert ref() is None

@@ -90,7 +90,14 @@ def _run(check: Check) -> None:
     except Exception as exc:  # noqa: BLE001 - any failure is said on the page, never lost in a thread
         check.error = f"The stores could not be checked: {type(exc).__name__}: {exc}"
     finally:
+        # the listing holds its index: a check kept (weakly keyed by that index) must not keep it alive
+        check.listing = _listed
         check.done.set()
+
+
+def _listed() -> str:
+    """What a finished check holds in place of its listing."""
+    return ""
 
 
 def stop_polling() -> None:
