@@ -33,3 +33,29 @@ def run_entry():
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def run_entry_on_stores(monkeypatch, folder: Path):
+    """A first run of the real entry script on ``folder``'s results and requests stores with its cache
+    folder, asserted free of exceptions; (the AppTest, the one Index the run made), for tests that look
+    at what the app's index did (drawn from the snapshot, checked or not)."""
+    from streamlit.testing.v1 import AppTest
+
+    from lib.index import Index
+
+    made: list[Index] = []
+    init = Index.__init__
+
+    def record(self: Index, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(Index, "__init__", record)
+    monkeypatch.setenv("LEADERBOARD_RESULTS", str(folder / "results"))
+    monkeypatch.setenv("LEADERBOARD_REQUESTS", str(folder / "requests"))
+    monkeypatch.setenv("LEADERBOARD_CACHE", str(folder / "cache"))
+    at = AppTest.from_file(entry_script(), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (app,) = made
+    return at, app

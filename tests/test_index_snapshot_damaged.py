@@ -167,9 +167,7 @@ def test_the_pages_read_a_snapshot_damaged_after_the_check_without_an_error(tmp_
     saying so; the other pages follow without an error or another toast."""
     import shutil
 
-    from streamlit.testing.v1 import AppTest
-
-    from tests.apptest import ROOT, entry_script
+    from tests.apptest import ROOT, run_entry_on_stores
 
     model = "meridian-ai/Cirrus-7B"
     shutil.copytree(ROOT / "demo" / "results", tmp_path / "results")
@@ -198,21 +196,7 @@ def test_the_pages_read_a_snapshot_damaged_after_the_check_without_an_error(tmp_
     snapshot.write_bytes(data)
     for path in (tmp_path / "cache").glob("*.derived-*"):
         path.unlink()
-    made: list[Index] = []
-    init = Index.__init__
-
-    def record(self: Index, *args: object, **kwargs: object) -> None:
-        init(self, *args, **kwargs)  # type: ignore[arg-type]
-        made.append(self)
-
-    monkeypatch.setattr(Index, "__init__", record)
-    monkeypatch.setenv("LEADERBOARD_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("LEADERBOARD_REQUESTS", str(tmp_path / "requests"))
-    monkeypatch.setenv("LEADERBOARD_CACHE", str(tmp_path / "cache"))
-    at = AppTest.from_file(entry_script(), default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    (app,) = made
+    at, app = run_entry_on_stores(monkeypatch, tmp_path)
     from lib.ui import store_check
     from lib.ui.data import snapshot_check
 

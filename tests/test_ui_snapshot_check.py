@@ -78,30 +78,14 @@ def test_the_restart_run_ends_with_the_snapshot_drawn_and_the_check_not_run_on_i
     """AppTest, the real entry script: the first run draws the leaderboard from the snapshot and ends with
     the check's caption under it, the index not checked yet; the check (started by the browser's first
     poll, here by the test) then finds the result written while no server ran."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.apptest import entry_script
+    from tests.apptest import run_entry_on_stores
 
     _store(tmp_path)
     saved = _index(tmp_path)
     saved.refresh()
     total = saved.counts()["evaluations"]
     _add_model(tmp_path / "results", "Kestrel-Restart-3B")
-    made: list[Index] = []
-    init = Index.__init__
-
-    def record(self: Index, *args: object, **kwargs: object) -> None:
-        init(self, *args, **kwargs)  # type: ignore[arg-type]
-        made.append(self)
-
-    monkeypatch.setattr(Index, "__init__", record)
-    monkeypatch.setenv("LEADERBOARD_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("LEADERBOARD_REQUESTS", str(tmp_path / "requests"))
-    monkeypatch.setenv("LEADERBOARD_CACHE", str(tmp_path / "cache"))
-    at = AppTest.from_file(entry_script(), default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    (app,) = made
+    at, app = run_entry_on_stores(monkeypatch, tmp_path)
     assert not app.verified  # the run did not list the stores
     assert app.counts()["evaluations"] == total  # drawn from the snapshot
     captions = [c.value for c in at.caption]
