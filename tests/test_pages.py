@@ -238,3 +238,14 @@ def test_custom_weights_are_drawn_with_their_toggle_and_keep_their_values_while_
     at.run()
     assert not at.number_input and at.query_params["weighted"] == "1"
     assert list(at.dataframe[0].value["Model"]) == ranked_with_weights
+
+
+def test_a_search_that_matches_nothing_is_said_as_text_not_markdown():
+    """A search (typed, or from a link) that matches no model is quoted in the notice as the person typed
+    it: ``$...$`` is not drawn as a formula, ``**`` not as bold, a link not as a link."""
+    search = "$x^2$ **bold** [a](http://evil.example) <b>tag</b>"
+    at = _app_with(q=search)
+    notice = next(w.value for w in at.warning if "No model matches" in w.value)
+    for escaped in ("\\$x", "\\*\\*bold", "\\]\\(", "\\<b\\>"):
+        assert escaped in notice  # each Markdown character is escaped
+    assert notice.replace("\\", "").replace("\u2060", "").count(search) == 1  # and the text is all there

@@ -198,11 +198,11 @@ def empty_state(view: LeaderboardView, base: pd.DataFrame, url: list[Setting]) -
     """Why a view has no rows, and a button that clears the filters (the benchmarks and scores stay)."""
     reasons: list[str] = []
     if view.search.strip():
-        reasons.append(f"the search “{view.search.strip()}”")
+        reasons.append(f"the search “{plain(view.search.strip())}”")  # typed or from a link: text
     for label, chosen in (("model types", view.categories), ("precisions", view.precisions),
                           ("weight types", view.weight_types), ("sizes", view.sizes)):  # fmt: skip
         if chosen:
-            reasons.append(f"{label} {', '.join(chosen)}")
+            reasons.append(f"{label} {', '.join(plain(c) for c in chosen)}")
     if view.params_range is not None:
         low, high = view.params_range
         largest = pd.to_numeric(base["params"], errors="coerce").max() if len(base) else float("nan")
